@@ -1,0 +1,146 @@
+// The schema table of the agent wire: every JSON control message either end may send.
+//
+// Handshake (one TLS websocket per agent, path /agent):
+//   enrolment (first contact, IT staff gave the agent a code or an enrolment file):
+//     agent  -> enrol     { publicKey, nonce, proof = HMAC(K, "agent"|fp|publicKey|nonce) }
+//     console-> enrolled  { machineId, proof = HMAC(K, "console"|fp|publicKey|nonce) }, then closes (closeCodes.enrolled)
+//     where K = deriveEnrolmentKey(code) and fp = SHA-256 fingerprint of the console certificate
+//     as each side sees it; the agent pins fp only after checking the console's proof.
+//   every later connection:
+//     console-> challenge { nonce }            (fresh 32 random bytes per connection)
+//     agent  -> auth      { machineId, signature = Ed25519(agentKey, authTranscript(nonce, fp, machineId)) }
+//     console-> welcome   { machineId, lesson }
+//     agent  -> hello     { identity, session, state, capabilities }
+//   then commands (acknowledged by id, idempotent by id), thumbnail requests (answered by a binary
+//   frame or a thumbnailError), session/inventory updates. Heartbeats are websocket ping/pong.
+
+import { z } from 'zod';
+import { maxMessageTextChars, maxThumbnailWidthPx, protocolVersion } from './limits.js';
+
+const base64 = z.string().max(4096).regex(/^[A-Za-z0-9+/=_-]*$/, 'base64 text');
+const machineId = z.string().regex(/^[a-z0-9-]{8,64}$/, 'machine id');
+const commandId = z.string().min(1).max(64);
+const shortText = z.string().max(256);
+const messageText = z.string().max(maxMessageTextChars);
+
+export const screenInfoSchema = z.object({
+  id: z.number().int().min(0).max(254),
+  name: shortText,
+  x: z.number().int(),
+  y: z.number().int(),
+  width: z.number().int().min(1).max(16384),
+  height: z.number().int().min(1).max(16384),
+  primary: z.boolean(),
+});
+export type ScreenInfo = z.infer<typeof screenInfoSchema>;
+
+export const sessionInfoSchema = z.object({
+  /** Logged-in user name, or null at the login screen. */
+  user: shortText.nullable(),
+  screens: z.array(screenInfoSchema).max(16),
+});
+export type SessionInfo = z.infer<typeof sessionInfoSchema>;
+
+export const lessonStateSchema = z.object({
+  active: z.boolean(),
+  lessonId: z.string().max(64).optional(),
+  className: shortText.optional(),
+  /** UI language for what the student sees (monitoring indicator, lock text chrome). */
+  language: z.enum(['vi', 'en']).default('vi'),
+});
+export type LessonState = z.infer<typeof lessonStateSchema>;
+
+export const agentStateSchema = z.object({
+  locked: z.boolean(),
+  lockMessage: messageText.optional(),
+  lessonActive: z.boolean(),
+});
+export type AgentState = z.infer<typeof agentStateSchema>;
+
+export const networkAdapterSchema = z.object({
+  name: shortText,
+  mac: shortText,
+  ipv4: z.array(shortText).max(16),
+  ipv6: z.array(shortText).max(16),
+  virtual: z.boolean(),
+});
+
+export const inventorySchema = z.object({
+  cpu: z.object({ model: shortText, cores: z.number().int().min(0), speedGHz: z.number().min(0) }),
+  memoryBytes: z.number().min(0),
+  disks: z.array(z.object({ mount: shortText, sizeBytes: z.number().min(0), usedBytes: z.number().min(0) })).max(32),
+  os: z.object({ platform: shortText, distro: shortText, release: shortText, build: shortText, arch: shortText }),
+  networkAdapters: z.array(networkAdapterSchema).max(32),
+  gatheredAt: z.number(),
+});
+export type Inventory = z.infer<typeof inventorySchema>;
+
+export const commandSchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('lock'), message: messageText }),
+  z.object({ name: z.literal('unlock') }),
+  z.object({ name: z.literal('showMessage'), text: messageText.min(1), title: shortText.optional() }),
+  z.object({ name: z.literal('setLesson'), lesson: lessonStateSchema }),
+  z.object({ name: z.literal('refreshInventory') }),
+]);
+export type Command = z.infer<typeof commandSchema>;
+export type CommandName = Command['name'];
+
+export const errorBodySchema = z.object({ code: z.string().max(64), message: z.string().max(1024) });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+// ---- console -> agent -------------------------------------------------------------------
+
+export const consoleMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('challenge'), protocol: z.literal(protocolVersion), nonce: base64, consoleTime: z.number() }),
+  z.object({ type: z.literal('enrolled'), machineId, proof: base64 }),
+  z.object({ type: z.literal('welcome'), machineId, lesson: lessonStateSchema }),
+  z.object({ type: z.literal('command'), id: commandId, command: commandSchema }),
+  z.object({
+    type: z.literal('thumbnail'),
+    requestId: z.number().int().min(0).max(0xffffffff),
+    width: z.number().int().min(16).max(maxThumbnailWidthPx),
+    quality: z.number().int().min(1).max(100),
+    /** Screen index, or 'all' for the whole desktop. */
+    screen: z.union([z.number().int().min(0).max(254), z.literal('all')]),
+  }),
+  z.object({ type: z.literal('error'), error: errorBodySchema }),
+]);
+export type ConsoleMessage = z.infer<typeof consoleMessageSchema>;
+
+// ---- agent -> console -------------------------------------------------------------------
+
+export const agentIdentitySchema = z.object({
+  hostname: shortText,
+  os: z.object({ platform: shortText, release: shortText }),
+  agentVersion: shortText,
+  /** Platform implementation driving the desktop: 'linux' | 'win32' | 'simulated'. */
+  desktop: shortText,
+});
+export type AgentIdentity = z.infer<typeof agentIdentitySchema>;
+
+export const agentMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('enrol'),
+    protocol: z.literal(protocolVersion),
+    /** Ed25519 public key, SPKI DER, base64. */
+    publicKey: base64,
+    nonce: base64,
+    proof: base64,
+    hostname: shortText,
+  }),
+  z.object({ type: z.literal('auth'), protocol: z.literal(protocolVersion), machineId, signature: base64 }),
+  z.object({
+    type: z.literal('hello'),
+    identity: agentIdentitySchema,
+    session: sessionInfoSchema,
+    state: agentStateSchema,
+    capabilities: z.array(shortText).max(32),
+  }),
+  /** Command acknowledgement: ok, or the reason it failed; always the agent's state after it. */
+  z.object({ type: z.literal('ack'), id: commandId, ok: z.boolean(), error: errorBodySchema.optional(), state: agentStateSchema }),
+  z.object({ type: z.literal('session'), session: sessionInfoSchema }),
+  z.object({ type: z.literal('inventory'), inventory: inventorySchema }),
+  z.object({ type: z.literal('thumbnailError'), requestId: z.number().int().min(0).max(0xffffffff), error: errorBodySchema }),
+  z.object({ type: z.literal('error'), error: errorBodySchema }),
+]);
+export type AgentMessage = z.infer<typeof agentMessageSchema>;
