@@ -5,6 +5,8 @@ import { errorsCatalogue } from './errors.js';
 import { studentCatalogue } from './student.js';
 import { uiCatalogue } from './ui.js';
 import { filteringCatalogue } from './filtering.js';
+import { agentCatalogue } from './agent.js';
+import { shellCatalogue } from './shell.js';
 
 export type Language = 'vi' | 'en';
 export const defaultLanguage: Language = 'vi';
@@ -16,7 +18,7 @@ export interface Catalogue {
   en: Record<string, string>;
 }
 
-const catalogues: Catalogue[] = [uiCatalogue, errorsCatalogue, studentCatalogue, filteringCatalogue];
+const catalogues: Catalogue[] = [uiCatalogue, errorsCatalogue, studentCatalogue, filteringCatalogue, agentCatalogue, shellCatalogue];
 
 const merged: Record<Language, Record<string, string>> = { vi: {}, en: {} };
 for (const c of catalogues) {

@@ -1,0 +1,337 @@
+// The agent core: what a student PC does for its console, independent of the OS. It restores and
+// keeps enforcing the last state (lock, lesson indicator) whether or not the console is there,
+// runs commands once per id, answers thumbnail requests with at most one capture in flight, and
+// reports identity, session and inventory.
+
+import { encodeThumbnailFrame, wholeDesktopScreen } from '../shared/protocol/frame.js';
+import { maxFrameBytes } from '../shared/protocol/limits.js';
+import {
+  inventorySchema,
+  type AgentIdentity,
+  type AgentMessage,
+  type AgentState,
+  type Command,
+  type ConsoleMessage,
+  type ErrorBody,
+  type Inventory,
+  type LessonState,
+} from '../shared/protocol/messages.js';
+import { CommandRing } from './command-ring.js';
+import { toAgentState, type PersistedState } from './config.js';
+import type { ConsoleLink, ConnectionHandlers, PostHandshakeMessage, WelcomeMessage } from './connection.js';
+import type { InventorySource } from './inventory.js';
+import type { AgentLog } from './log.js';
+import type { SessionDesktop } from './platform/session-desktop.js';
+
+export const agentCapabilities: readonly string[] = ['screen-lock', 'message', 'thumbnails', 'inventory', 'monitoring-indicator'];
+
+/** Commands waiting behind the running one; more than this and new ones are refused as busy. */
+export const maxQueuedCommands = 32;
+
+/**
+ * When the socket still holds this many unsent bytes, the previous frame has not left yet: a new
+ * capture would only queue behind it and arrive stale, so the request is answered busy.
+ */
+export const maxUnsentBytesBeforeCapture = maxFrameBytes;
+
+type Ack = Extract<AgentMessage, { type: 'ack' }>;
+type ThumbnailRequest = Extract<ConsoleMessage, { type: 'thumbnail' }>;
+type CommandMessage = Extract<ConsoleMessage, { type: 'command' }>;
+
+export interface AgentOptions {
+  desktop: SessionDesktop;
+  identity: AgentIdentity;
+  /** The state read from state.json at start. */
+  state: PersistedState;
+  /** Persists the state (atomically); called after every change. */
+  saveState: (state: PersistedState) => void;
+  inventory: InventorySource;
+  log: AgentLog;
+}
+
+class CommandFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function sameLesson(a: LessonState | null, b: LessonState): boolean {
+  return a !== null && a.active === b.active && a.lessonId === b.lessonId && a.className === b.className && a.language === b.language;
+}
+
+export class Agent implements ConnectionHandlers {
+  private state: PersistedState;
+  private link: ConsoleLink | null = null;
+  private readonly acks = new CommandRing<Ack>();
+  private commandTail: Promise<void> = Promise.resolve();
+  private queuedCommands = 0;
+  private capturing = false;
+  private inventory: Inventory | null = null;
+  private gathering = false;
+  private gatherAgain = false;
+  private readonly unsubscribeSession: () => void;
+  private closed = false;
+
+  constructor(private readonly options: AgentOptions) {
+    this.state = { ...options.state };
+    this.unsubscribeSession = options.desktop.onSessionChange((session) => {
+      this.options.log('session-changed', { user: session.user ?? '(none)', screens: session.screens.length });
+      this.link?.send({ type: 'session', session });
+    });
+  }
+
+  /** The state as the wire reports it. */
+  get agentState(): AgentState {
+    return toAgentState(this.state);
+  }
+
+  /** Re-applies the persisted state before connecting: a lock survives agent and console restarts. */
+  async restore(): Promise<void> {
+    const { desktop, log } = this.options;
+    if (this.state.locked) {
+      await desktop.lock(this.state.lockMessage ?? '');
+      log('locked', { restored: true });
+    }
+    if (this.state.lesson?.active) {
+      await desktop.setMonitoringIndicator(this.indicatorFor(this.state.lesson));
+      log('lesson-indicator', { visible: true, restored: true });
+    }
+  }
+
+  /** Gathers the inventory in the background (at start and on refreshInventory); never blocks a message. */
+  refreshInventory(): void {
+    if (this.closed) return;
+    if (this.gathering) {
+      this.gatherAgain = true;
+      return;
+    }
+    this.gathering = true;
+    this.options
+      .inventory()
+      .then(
+        (inventory) => {
+          const checked = inventorySchema.safeParse(inventory);
+          if (!checked.success) {
+            this.options.log('inventory-failed', { reason: checked.error.issues[0]?.message ?? 'invalid' });
+            return;
+          }
+          this.inventory = checked.data;
+          this.options.log('inventory-gathered', { adapters: checked.data.networkAdapters.length });
+          this.link?.send({ type: 'inventory', inventory: checked.data });
+        },
+        (error: unknown) => this.options.log('inventory-failed', { reason: String(error) }),
+      )
+      .finally(() => {
+        this.gathering = false;
+        if (this.gatherAgain) {
+          this.gatherAgain = false;
+          this.refreshInventory();
+        }
+      });
+  }
+
+  // ---- ConnectionHandlers ----------------------------------------------------------------
+
+  onAuthenticated(link: ConsoleLink, welcome: WelcomeMessage): void {
+    this.link = link;
+    // The console decides whether a lesson (and so the indicator) is on; the lock is the agent's
+    // own state and stays until the console unlocks it. Hello goes out at once, reporting the
+    // lesson as the console just described it; the indicator follows right after.
+    const lessonChanged = !sameLesson(this.state.lesson, welcome.lesson);
+    if (lessonChanged) {
+      this.state.lesson = { ...welcome.lesson };
+      this.save();
+    }
+    link.send({
+      type: 'hello',
+      identity: this.options.identity,
+      session: this.options.desktop.sessionInfo(),
+      state: this.agentState,
+      capabilities: [...agentCapabilities],
+    });
+    if (this.inventory) link.send({ type: 'inventory', inventory: this.inventory });
+    if (lessonChanged) {
+      this.options.desktop.setMonitoringIndicator(this.indicatorFor(welcome.lesson)).then(
+        () => this.options.log('lesson-indicator', { visible: welcome.lesson.active, lessonId: welcome.lesson.lessonId }),
+        (error: unknown) => this.options.log('lesson-indicator-failed', { reason: String(error) }),
+      );
+    }
+  }
+
+  onDisconnected(link: ConsoleLink): void {
+    if (this.link === link) this.link = null;
+  }
+
+  onMessage(link: ConsoleLink, message: PostHandshakeMessage): void {
+    switch (message.type) {
+      case 'command':
+        this.onCommand(link, message);
+        return;
+      case 'thumbnail':
+        this.onThumbnail(link, message);
+        return;
+      case 'error':
+        this.options.log('console-error', { code: message.error.code, message: message.error.message });
+        return;
+    }
+  }
+
+  // ---- commands --------------------------------------------------------------------------
+
+  private onCommand(link: ConsoleLink, message: CommandMessage): void {
+    const remembered = this.acks.get(message.id);
+    if (remembered) {
+      link.send(remembered);
+      return;
+    }
+    if (this.queuedCommands >= maxQueuedCommands) {
+      // Not remembered: the console may retry the same id once the queue drains.
+      link.send(this.ack(message.id, { code: 'busy', message: `more than ${maxQueuedCommands} commands are waiting` }));
+      return;
+    }
+    // One command at a time, in arrival order: "lock" then "unlock" must not overtake each other.
+    this.queuedCommands++;
+    this.commandTail = this.commandTail.then(async () => {
+      this.queuedCommands--;
+      // A repeat that arrived while the original was queued is answered from the ring.
+      const again = this.acks.get(message.id);
+      if (again) {
+        link.send(again);
+        return;
+      }
+      let ack: Ack;
+      try {
+        await this.execute(message.command);
+        ack = this.ack(message.id);
+      } catch (error) {
+        const failure = error instanceof CommandFailure ? error : new CommandFailure('command-failed', String((error as Error)?.message ?? error));
+        this.options.log('command-failed', { id: message.id, command: message.command.name, reason: failure.message });
+        ack = this.ack(message.id, { code: failure.code, message: failure.message.slice(0, 1024) });
+      }
+      this.acks.remember(message.id, ack);
+      link.send(ack);
+    });
+  }
+
+  private ack(id: string, error?: ErrorBody): Ack {
+    return error ? { type: 'ack', id, ok: false, error, state: this.agentState } : { type: 'ack', id, ok: true, state: this.agentState };
+  }
+
+  private async execute(command: Command): Promise<void> {
+    const { desktop, log } = this.options;
+    switch (command.name) {
+      case 'lock':
+        await desktop.lock(command.message);
+        this.state.locked = true;
+        this.state.lockMessage = command.message;
+        this.save();
+        log('locked', { restored: false });
+        return;
+      case 'unlock':
+        await desktop.unlock();
+        this.state.locked = false;
+        delete this.state.lockMessage;
+        this.save();
+        log('unlocked');
+        return;
+      case 'showMessage':
+        await desktop.showMessage(command.text, command.title);
+        log('message-shown', { chars: command.text.length });
+        return;
+      case 'setLesson':
+        await this.applyLesson(command.lesson);
+        return;
+      case 'refreshInventory':
+        this.refreshInventory();
+        return;
+      default: {
+        const unknown: never = command;
+        throw new CommandFailure('command-unsupported', `unsupported command ${JSON.stringify((unknown as { name?: unknown }).name)}`);
+      }
+    }
+  }
+
+  private indicatorFor(lesson: LessonState): { visible: boolean; language: 'vi' | 'en'; className?: string } {
+    const indicator: { visible: boolean; language: 'vi' | 'en'; className?: string } = { visible: lesson.active, language: lesson.language };
+    if (lesson.className !== undefined) indicator.className = lesson.className;
+    return indicator;
+  }
+
+  private async applyLesson(lesson: LessonState): Promise<void> {
+    await this.options.desktop.setMonitoringIndicator(this.indicatorFor(lesson));
+    this.state.lesson = { ...lesson };
+    this.save();
+    this.options.log('lesson-indicator', { visible: lesson.active, lessonId: lesson.lessonId });
+  }
+
+  private save(): void {
+    this.state.savedAt = Date.now();
+    try {
+      this.options.saveState(this.state);
+    } catch (error) {
+      // The command took effect; only its survival across a restart is at risk. Say so loudly.
+      this.options.log('state-save-failed', { reason: (error as Error).message });
+    }
+  }
+
+  // ---- thumbnails ------------------------------------------------------------------------
+
+  private onThumbnail(link: ConsoleLink, request: ThumbnailRequest): void {
+    // At most one capture in flight and never a frame queued behind an unsent one: the console
+    // asks again on its next tick and gets a fresh picture instead of a stale one.
+    if (this.capturing || link.bufferedBytes() > maxUnsentBytesBeforeCapture) {
+      link.send({
+        type: 'thumbnailError',
+        requestId: request.requestId,
+        error: { code: 'busy', message: this.capturing ? 'a capture is already in flight' : 'the previous frame is still being sent' },
+      });
+      return;
+    }
+    this.capturing = true;
+    this.options.desktop
+      .capture({ width: request.width, quality: request.quality, screen: request.screen })
+      .then(
+        (image) => {
+          // The console that asked has gone: drop the picture rather than send it stale later.
+          if (!link.isOpen || this.link !== link) return;
+          let frame: Uint8Array;
+          try {
+            frame = encodeThumbnailFrame(
+              {
+                requestId: request.requestId,
+                width: image.width,
+                height: image.height,
+                screen: request.screen === 'all' ? wholeDesktopScreen : request.screen,
+                capturedAt: image.capturedAt,
+              },
+              image.jpeg,
+            );
+          } catch (error) {
+            link.send({ type: 'thumbnailError', requestId: request.requestId, error: { code: 'frame-too-large', message: (error as Error).message } });
+            return;
+          }
+          link.sendFrame(frame);
+        },
+        (error: unknown) => {
+          link.send({
+            type: 'thumbnailError',
+            requestId: request.requestId,
+            error: { code: 'capture-failed', message: String((error as Error)?.message ?? error).slice(0, 1024) },
+          });
+        },
+      )
+      .finally(() => {
+        this.capturing = false;
+      });
+  }
+
+  /** Stops reporting; the desktop is closed by whoever opened it. */
+  close(): void {
+    this.closed = true;
+    this.unsubscribeSession();
+    this.link = null;
+  }
+}

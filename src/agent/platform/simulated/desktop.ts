@@ -1,0 +1,167 @@
+// A simulated student desktop for the demo lab and load tests: one 1366x768 "monitor" whose
+// picture is drawn from the clock and the lock/indicator/message state, encoded with sharp.
+// It runs the real agent core; only the screen is made up.
+
+import sharp from 'sharp';
+import type { Language } from '../../../shared/i18n/index.js';
+import type {
+  CapturedImage,
+  CaptureRequest,
+  MonitoringIndicatorState,
+  SessionDesktop,
+  SessionInfo,
+} from '../session-desktop.js';
+import { renderScreenSvg, simulatedScreenHeightPx, simulatedScreenWidthPx, type ScreenView } from './screen.js';
+
+export interface SimulatedDesktopOptions {
+  /** Machine name drawn on the screen; also gives the simulated user (hs07 for "...07"). */
+  hostname: string;
+  language?: Language;
+  log?: (line: string) => void;
+  /** Clock, replaceable in tests. */
+  now?: () => number;
+}
+
+/** "lab1-pc07" -> "hs07": a student account name as school labs often number them. */
+export function simulatedUserFor(hostname: string): string {
+  const digits = /(\d+)\D*$/.exec(hostname)?.[1];
+  const number = digits ? Number(digits.slice(-3)) : 1;
+  return `hs${String(number === 0 ? 1 : number).padStart(2, '0')}`;
+}
+
+function seedFor(hostname: string): number {
+  let h = 0;
+  for (let i = 0; i < hostname.length; i++) h = (h * 31 + hostname.charCodeAt(i)) >>> 0;
+  return h % 997;
+}
+
+export class SimulatedDesktop implements SessionDesktop {
+  readonly platform = 'simulated' as const;
+  private readonly hostname: string;
+  private readonly language: Language;
+  private readonly log: (line: string) => void;
+  private readonly now: () => number;
+  private readonly seed: number;
+  private session: SessionInfo;
+  private readonly listeners = new Set<(info: SessionInfo) => void>();
+  private locked = false;
+  private lockMessage = '';
+  private indicator: MonitoringIndicatorState = { visible: false, language: 'vi' };
+  private message: ScreenView['message'] = null;
+  /** Bumped on every visible change so the one-image cache never serves an outdated picture. */
+  private version = 0;
+  private cache: { key: string; image: CapturedImage } | null = null;
+  /** How many images were actually rendered (not served from the cache); for tests and benchmarks. */
+  renderCount = 0;
+
+  constructor(options: SimulatedDesktopOptions) {
+    this.hostname = options.hostname;
+    this.language = options.language ?? 'vi';
+    this.indicator = { visible: false, language: this.language };
+    this.log = options.log ?? (() => {});
+    this.now = options.now ?? Date.now;
+    this.seed = seedFor(options.hostname);
+    this.session = {
+      user: simulatedUserFor(options.hostname),
+      screens: [
+        { id: 0, name: `Simulated ${simulatedScreenWidthPx}x${simulatedScreenHeightPx}`, x: 0, y: 0, width: simulatedScreenWidthPx, height: simulatedScreenHeightPx, primary: true },
+      ],
+    };
+  }
+
+  async start(): Promise<void> {
+    // Nothing to connect to. Warm sharp's SVG renderer and fonts (the first render is slow)
+    // without delaying the agent start.
+    void this.capture({ width: 64, quality: 50, screen: 0 }).catch(() => {});
+  }
+
+  sessionInfo(): SessionInfo {
+    return this.session;
+  }
+
+  onSessionChange(listener: (info: SessionInfo) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Simulates a user signing in or out (demo lab, tests). */
+  setUser(user: string | null): void {
+    this.session = { ...this.session, user };
+    this.version++;
+    for (const listener of this.listeners) listener(this.session);
+  }
+
+  get isLocked(): boolean {
+    return this.locked;
+  }
+
+  async capture(request: CaptureRequest): Promise<CapturedImage> {
+    if (request.screen !== 'all' && request.screen !== 0) {
+      throw new Error(`no screen ${request.screen} on this PC (it has one)`);
+    }
+    // Never upscale; keep the aspect ratio.
+    const width = Math.max(1, Math.min(Math.round(request.width), simulatedScreenWidthPx));
+    const height = Math.max(1, Math.round((simulatedScreenHeightPx * width) / simulatedScreenWidthPx));
+    const now = this.now();
+    const second = Math.floor(now / 1000);
+    const key = `${second}|${this.version}|${width}|${request.quality}`;
+    if (this.cache && this.cache.key === key) return this.cache.image;
+
+    const view: ScreenView = {
+      machineName: this.hostname,
+      user: this.session.user,
+      now,
+      language: this.indicator.visible ? this.indicator.language : this.language,
+      seed: this.seed,
+      locked: this.locked,
+      lockMessage: this.lockMessage,
+      indicator: this.indicator,
+      message: this.message,
+    };
+    const svg = renderScreenSvg(view, width, height);
+    const { data, info } = await sharp(Buffer.from(svg))
+      .flatten({ background: '#000000' })
+      .jpeg({ quality: Math.min(100, Math.max(1, Math.round(request.quality))) })
+      .toBuffer({ resolveWithObject: true });
+    this.renderCount++;
+    const image: CapturedImage = { jpeg: data, width: info.width, height: info.height, capturedAt: now };
+    this.cache = { key, image };
+    return image;
+  }
+
+  async lock(message: string): Promise<void> {
+    this.locked = true;
+    this.lockMessage = message;
+    this.version++;
+    this.log(`simulated screen locked message=${JSON.stringify(message.slice(0, 80))}`);
+  }
+
+  async unlock(): Promise<void> {
+    if (!this.locked) return;
+    this.locked = false;
+    this.lockMessage = '';
+    this.version++;
+    this.log('simulated screen unlocked');
+  }
+
+  async showMessage(text: string, title?: string): Promise<void> {
+    this.message = title === undefined ? { text, shownAt: this.now() } : { text, title, shownAt: this.now() };
+    this.version++;
+    this.log(`simulated message shown text=${JSON.stringify(text.slice(0, 80))}`);
+  }
+
+  async setMonitoringIndicator(state: MonitoringIndicatorState): Promise<void> {
+    this.indicator = { ...state };
+    this.version++;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    this.cache = null;
+    this.locked = false;
+  }
+}
+
+export function createSimulatedDesktop(options: SimulatedDesktopOptions): SessionDesktop & SimulatedDesktop {
+  return new SimulatedDesktop(options);
+}

@@ -1,0 +1,110 @@
+// `run`: starts an enrolled agent. Re-applies the last state (a lock survives restarts), opens
+// the desktop, gathers the inventory in the background and keeps one connection to the console
+// until stopped or until the console no longer knows this PC.
+
+import { hostname as osHostname, platform as osPlatform, release as osRelease } from 'node:os';
+import type { Language } from '../shared/i18n/index.js';
+import { Agent } from './agent.js';
+import { sweepTempFiles } from './atomic-file.js';
+import { readAgentConfig, readAgentKey, readAgentState, writeAgentState, type AgentConfig } from './config.js';
+import { ConsoleConnection, type StopReason } from './connection.js';
+import { gatherInventory, type InventorySource } from './inventory.js';
+import type { AgentLog } from './log.js';
+import { openDesktop } from './platform/select.js';
+import type { DesktopPlatform, SessionDesktop } from './platform/session-desktop.js';
+import { agentVersion } from './version.js';
+
+export interface RunOptions {
+  dataDir: string;
+  platform?: DesktopPlatform;
+  /** Overrides the name in agent.json and the OS host name. */
+  hostname?: string;
+  language?: Language;
+  log: AgentLog;
+  inventory?: InventorySource;
+}
+
+/** run without enrolment: the CLI explains how to enrol. */
+export class NotEnrolledError extends Error {
+  constructor(readonly dataDir: string) {
+    super(`not enrolled (no agent.json in ${dataDir})`);
+    this.name = 'NotEnrolledError';
+  }
+}
+
+export interface RunningAgent {
+  readonly config: AgentConfig;
+  readonly desktop: SessionDesktop;
+  /** Resolves when the agent has stopped: by stop(), or because the console removed this PC. */
+  readonly done: Promise<StopReason>;
+  stop(): Promise<void>;
+}
+
+export async function runAgent(options: RunOptions): Promise<RunningAgent> {
+  const { dataDir, log } = options;
+  const config = readAgentConfig(dataDir);
+  if (!config) throw new NotEnrolledError(dataDir);
+  const privateKey = readAgentKey(dataDir);
+  for (const name of sweepTempFiles(dataDir)) log('temp-file-removed', { name });
+  const read = readAgentState(dataDir);
+  if (read.problem) log('state-corrupt', { path: read.problem.path, reason: read.problem.reason, movedTo: read.problem.movedTo });
+
+  const hostname = options.hostname ?? config.hostname ?? osHostname();
+  const language: Language = options.language ?? read.state.lesson?.language ?? 'vi';
+  log('starting', { version: agentVersion(), machineId: config.machineId, dataDir, platform: options.platform ?? 'auto' });
+
+  const desktop = await openDesktop(options.platform, { hostname, language, log: (line) => log('desktop', { detail: line }) });
+  const agent = new Agent({
+    desktop,
+    identity: {
+      hostname: hostname.slice(0, 256),
+      os: { platform: osPlatform(), release: osRelease().slice(0, 256) },
+      agentVersion: agentVersion(),
+      desktop: desktop.platform,
+    },
+    state: read.state,
+    saveState: (state) => writeAgentState(dataDir, state),
+    inventory: options.inventory ?? gatherInventory,
+    log,
+  });
+  // Lock again before dialling: the console may be away for a long time.
+  await agent.restore();
+  agent.refreshInventory();
+
+  const connection = new ConsoleConnection({ config, privateKey, handlers: agent, log });
+  connection.start();
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = async (): Promise<void> => {
+    agent.close();
+    await desktop.close().catch((error: unknown) => log('desktop-close-failed', { reason: String(error) }));
+  };
+  const done = connection.stopped.then(async (reason) => {
+    if (reason.kind === 'removed') {
+      // The console that owned the lock no longer knows this PC: nobody could ever unlock it.
+      const current = readAgentState(dataDir, { moveAside: false }).state;
+      if (current.locked) {
+        try {
+          const { lockMessage: _dropped, ...rest } = current;
+          writeAgentState(dataDir, { ...rest, locked: false, savedAt: Date.now() });
+        } catch (error) {
+          log('state-save-failed', { reason: (error as Error).message });
+        }
+      }
+      log('removed', { closeCode: reason.closeCode, reason: reason.reason });
+    }
+    stopping ??= shutdown();
+    await stopping;
+    return reason;
+  });
+
+  return {
+    config,
+    desktop,
+    done,
+    stop: async () => {
+      stopping ??= connection.stop().then(shutdown);
+      await stopping;
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// The seam between the agent core and the PC's system settings (resolver now; firewall, browser
+// policies and power later). The core never edits OS settings directly; it calls this interface.
+// Implementations: ./linux (resolv.conf or systemd-resolved); win32 comes with its own issue.
+//
+// Planned members, added by the issues that need them (additive, so implementations stay valid):
+//   firewall        — block direct DNS/DoT/DoH to anything but the filter's upstreams
+//   browserPolicies — turn off browser DoH and enforce SafeSearch in Chrome/Edge/Firefox policies
+//   power           — shut down, restart, wake-on-LAN helpers
+// Until then a caller that asks for one of them gets `SystemControlError('not-implemented')`
+// from `notImplemented()` rather than a silent no-op.
+
+/** A DNS server address as the system resolver knows it (plain DNS, port usually 53). */
+export interface ResolverAddress {
+  host: string;
+  port: number;
+}
+
+/** Where the agent's DNS filter listens, as the system resolver must be told. */
+export interface ResolverTarget {
+  /** Loopback addresses the filter answers on (port 53: resolv.conf cannot name another port). */
+  addresses: string[];
+}
+
+/** How the system resolver was pointed at the filter. */
+export type ResolverMethod = 'resolv.conf' | 'systemd-resolved';
+
+export interface ResolverTakeover {
+  method: ResolverMethod;
+  /** The resolvers the system used before the filter: the filter's upstreams. */
+  previousUpstreams: ResolverAddress[];
+  /** True when a saved original from an earlier run (crash) was kept rather than saved anew. */
+  keptEarlierSave: boolean;
+}
+
+/** What `restoreResolver` / `recoverResolver` did. */
+export type ResolverRestoreOutcome =
+  /** The saved original is back in place, byte for byte. */
+  | 'restored'
+  /** Someone else (DHCP client, NetworkManager, IT) rewrote the setting since; theirs is kept. */
+  | 'left-alone'
+  /** Nothing was saved: the filter was not in charge. */
+  | 'nothing-saved';
+
+export interface SystemControl {
+  readonly platform: 'linux' | 'win32' | 'simulated';
+
+  /**
+   * Points the system resolver at the filter. Saves the current setting first (durably, in the
+   * agent data dir) so it can be put back exactly, even after a crash. When a saved original from
+   * an earlier run exists it is kept, never overwritten with the filter's own setting.
+   */
+  pointResolverAtFilter(target: ResolverTarget): Promise<ResolverTakeover>;
+
+  /** Puts the saved original back exactly and forgets it. */
+  restoreResolver(): Promise<ResolverRestoreOutcome>;
+
+  /**
+   * Undoes what an earlier run left behind (crash, kill, power cut). Call it at start when the
+   * filter will not run; when it will, call `pointResolverAtFilter` instead: it keeps the saved
+   * original and filtering never lapses.
+   */
+  recoverResolver(): Promise<ResolverRestoreOutcome>;
+
+  /**
+   * The resolvers the system used before the filter took over (from the saved original), or the
+   * current ones when nothing is saved. Never includes the filter's own addresses.
+   */
+  systemUpstreams(target: ResolverTarget): Promise<ResolverAddress[]>;
+
+  /** Whether the system resolver currently points at the filter (others may rewrite it). */
+  resolverPointsAtFilter(target: ResolverTarget): Promise<boolean>;
+}
+
+export type SystemControlErrorCode =
+  | 'not-implemented'
+  | 'resolver-unreadable'
+  | 'resolver-write-failed'
+  | 'saved-state-corrupt'
+  | 'command-failed';
+
+/** Failures of system changes, with a stable code for the agent core and logs. */
+export class SystemControlError extends Error {
+  readonly code: SystemControlErrorCode;
+  constructor(code: SystemControlErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SystemControlError';
+    this.code = code;
+  }
+}
+
+/** For capabilities whose platform implementation has not landed yet. */
+export function notImplemented(what: string, platform: string): never {
+  throw new SystemControlError('not-implemented', `${what} is not implemented on ${platform} yet`);
+}

@@ -1,0 +1,356 @@
+#!/usr/bin/env node
+// The IT command line (like veyon-cli): talks to the running console through its loopback API,
+// found via <dataDir>/console.json. For scripting and for when the window is not at hand.
+// Exit codes: 0 ok, 1 some machines did not do it, 2 console not running, 3 refused by the
+// console (not found, conflict…), 64 wrong usage, 70 a bug.
+
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { ApiErrorBody, ApiInput, ApiMethod, ApiOutput, CommandOutcome, CommandRequest, Lab, Machine } from '../shared/api/contract.js';
+import { bilingual } from '../shared/i18n/index.js';
+import { consoleFilePath, readConsoleFile, type ConsoleFile } from './console-file.js';
+import { resolveConsoleDataDir } from './data-dir.js';
+
+export const cliExitCodes = {
+  ok: 0,
+  someMachinesFailed: 1,
+  consoleNotRunning: 2,
+  refused: 3,
+  usage: 64,
+  unexpected: 70,
+} as const;
+
+const usage = `SafeLab console command line   (npm run console -- <command> …)
+
+  status                                   the running console (ports, fingerprint, data folder)
+  labs [--json]                            list labs
+  machines [--lab NAME|ID] [--json]        list machines (online, user, locked)
+  lock   (--lab X | --machines PC-01,PC-02 | --all) [--message TEXT]
+  unlock (--lab X | --machines … | --all)
+  message --text TEXT (--lab X | --machines … | --all)
+  lesson start --lab X --class 7A [--teacher NAME]
+  lesson end --lab X
+  enrol-code [--lab X] [--ttl MINUTES] [--file enrolment.json]
+  remove --machine NAME|ID                 remove a PC and revoke its key
+  inventory --machine NAME|ID [--refresh] [--json]
+  help
+
+  --data-dir DIR   data folder of the console (default: per-user folder; env SAFELAB_DATA_DIR)
+Exit codes: 0 ok, 1 some machines failed or were offline, 2 console not running,
+            3 refused by the console, 64 wrong usage.
+`;
+
+class UsageError extends Error {}
+
+/** An error the console answered with (already bilingual). */
+class RefusedError extends Error {
+  constructor(readonly body: ApiErrorBody) {
+    super(body.message);
+  }
+}
+
+class NotRunningError extends Error {
+  constructor(readonly key: string, readonly params: Record<string, string | number>) {
+    super(key);
+  }
+}
+
+function printBilingual(vi: string, en: string): void {
+  process.stderr.write(`${vi}\n${en}\n`);
+}
+
+interface Api {
+  call<M extends ApiMethod>(method: M, input: ApiInput<M>): Promise<ApiOutput<M>>;
+}
+
+function connect(dataDir: string): Api {
+  const file: ConsoleFile | null = readConsoleFile(dataDir);
+  if (!file) throw new NotRunningError('errors.consoleNotRunning', { file: consoleFilePath(dataDir) });
+  return {
+    async call(method, input) {
+      let response: Response;
+      try {
+        response = await fetch(`${file.apiUrl}/api/${method}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${file.token}`, 'x-safelab-client': 'cli' },
+          body: JSON.stringify(input ?? {}),
+        });
+      } catch (error) {
+        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+        throw new NotRunningError('errors.consoleUnreachable', { url: file.apiUrl, reason: cause });
+      }
+      const text = await response.text();
+      let body: unknown = null;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        body = null;
+      }
+      if (!response.ok) {
+        const error = body as Partial<ApiErrorBody> | null;
+        if (error && typeof error.message === 'string' && typeof error.code === 'string') throw new RefusedError(error as ApiErrorBody);
+        throw new RefusedError({ code: 'internal', message: `HTTP ${response.status}`, messageEn: `HTTP ${response.status}` });
+      }
+      return body as never;
+    },
+  };
+}
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        'data-dir': { type: 'string' },
+        lab: { type: 'string' },
+        machines: { type: 'string' },
+        machine: { type: 'string' },
+        all: { type: 'boolean' },
+        message: { type: 'string' },
+        text: { type: 'string' },
+        class: { type: 'string' },
+        teacher: { type: 'string' },
+        ttl: { type: 'string' },
+        file: { type: 'string' },
+        refresh: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+type Flags = ReturnType<typeof parse>['values'];
+
+function same(a: string, b: string): boolean {
+  return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+}
+
+async function findLab(api: Api, wanted: string): Promise<Lab> {
+  const labs = await api.call('labs.list', {});
+  const lab = labs.find((l) => l.id === wanted) ?? labs.find((l) => same(l.name, wanted));
+  if (!lab) throw new RefusedError({ code: 'not-found', ...textOf('errors.labNotFound', { lab: wanted }) });
+  return lab;
+}
+
+function textOf(key: string, params?: Record<string, string | number>): { message: string; messageEn: string } {
+  const t = bilingual(key, params);
+  return { message: t.vi, messageEn: t.en };
+}
+
+function findMachineIn(machines: Machine[], wanted: string): Machine {
+  const machine =
+    machines.find((m) => m.id === wanted) ?? machines.find((m) => same(m.name, wanted)) ?? machines.find((m) => same(m.hostname, wanted));
+  if (!machine) throw new RefusedError({ code: 'not-found', ...textOf('errors.machineNotFound', { machine: wanted }) });
+  return machine;
+}
+
+async function selectMachines(api: Api, flags: Flags): Promise<Machine[]> {
+  if (flags.machines) {
+    const all = await api.call('machines.list', {});
+    return flags.machines
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((wanted) => findMachineIn(all, wanted));
+  }
+  if (flags.lab) {
+    const lab = await findLab(api, flags.lab);
+    return api.call('machines.list', { labId: lab.id });
+  }
+  if (flags.all) return api.call('machines.list', {});
+  throw new UsageError(bilingual('errors.noMachinesSelected').en);
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text + ' ' : text + ' '.repeat(width - text.length);
+}
+
+function printOutcome(outcome: CommandOutcome, json: boolean | undefined): number {
+  if (json) process.stdout.write(JSON.stringify(outcome, null, 2) + '\n');
+  else {
+    for (const r of outcome.results) {
+      process.stdout.write(`${pad(r.name, 16)}${r.status}${r.reason ? ` (${r.reason})` : ''}\n`);
+    }
+    const done = outcome.results.filter((r) => r.status === 'done').length;
+    process.stdout.write(`${done}/${outcome.results.length} done\n`);
+  }
+  return outcome.results.every((r) => r.status === 'done') ? cliExitCodes.ok : cliExitCodes.someMachinesFailed;
+}
+
+async function runCommand(api: Api, flags: Flags, request: CommandRequest): Promise<number> {
+  const machines = await selectMachines(api, flags);
+  if (machines.length === 0) {
+    process.stdout.write('0 machines\n');
+    return cliExitCodes.ok;
+  }
+  const outcome = await api.call('commands.run', { machineIds: machines.map((m) => m.id), command: request });
+  return printOutcome(outcome, flags.json);
+}
+
+function requireFlag(flags: Flags, name: 'lab' | 'class' | 'text' | 'machine'): string {
+  const value = flags[name];
+  if (!value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+async function dispatch(command: string, positionals: string[], flags: Flags, dataDir: string): Promise<number> {
+  const api = (): Api => connect(dataDir);
+  switch (command) {
+    case 'status': {
+      const status = await api().call('console.status', {});
+      const file = readConsoleFile(dataDir)!;
+      if (flags.json) process.stdout.write(JSON.stringify({ ...status, apiUrl: file.apiUrl, pid: file.pid }, null, 2) + '\n');
+      else {
+        process.stdout.write(
+          [
+            `version:      ${status.version} (${status.shell}${status.demo ? ', demo lab' : ''})`,
+            `api:          ${file.apiUrl} (pid ${file.pid})`,
+            `agent port:   ${status.agentPort}`,
+            `fingerprint:  ${status.consoleFingerprint}`,
+            `data folder:  ${status.dataDir}`,
+          ].join('\n') + '\n',
+        );
+      }
+      return cliExitCodes.ok;
+    }
+    case 'labs': {
+      const labs = await api().call('labs.list', {});
+      if (flags.json) process.stdout.write(JSON.stringify(labs, null, 2) + '\n');
+      else for (const lab of labs) process.stdout.write(`${pad(lab.name, 24)}${pad(String(lab.machineCount) + ' PCs', 10)}${lab.id}\n`);
+      return cliExitCodes.ok;
+    }
+    case 'machines': {
+      const client = api();
+      const labId = flags.lab ? (await findLab(client, flags.lab)).id : undefined;
+      const machines = await client.call('machines.list', labId ? { labId } : {});
+      if (flags.json) process.stdout.write(JSON.stringify(machines, null, 2) + '\n');
+      else {
+        for (const m of machines) {
+          const state = m.state.locked ? 'locked' : 'unlocked';
+          process.stdout.write(`${pad(m.name, 16)}${pad(m.online ? 'online' : 'offline', 9)}${pad(state, 10)}${pad(m.user ?? '-', 14)}${m.id}\n`);
+        }
+      }
+      return cliExitCodes.ok;
+    }
+    case 'lock':
+      return runCommand(api(), flags, { name: 'lock', message: flags.message ?? '' });
+    case 'unlock':
+      return runCommand(api(), flags, { name: 'unlock' });
+    case 'message':
+      return runCommand(api(), flags, { name: 'showMessage', text: requireFlag(flags, 'text') });
+    case 'lesson': {
+      const action = positionals[0];
+      const client = api();
+      const lab = await findLab(client, requireFlag(flags, 'lab'));
+      if (action === 'start') {
+        const lesson = await client.call('lessons.start', { labId: lab.id, className: requireFlag(flags, 'class'), teacher: flags.teacher ?? '' });
+        process.stdout.write(flags.json ? JSON.stringify(lesson, null, 2) + '\n' : `lesson ${lesson.className} started in ${lab.name} (${lesson.id})\n`);
+        return cliExitCodes.ok;
+      }
+      if (action === 'end') {
+        const lesson = await client.call('lessons.end', { labId: lab.id });
+        process.stdout.write(lesson ? `lesson ${lesson.className} ended in ${lab.name}\n` : `no lesson was running in ${lab.name}\n`);
+        return cliExitCodes.ok;
+      }
+      throw new UsageError('lesson needs start or end');
+    }
+    case 'enrol-code':
+    case 'enroll-code': {
+      const client = api();
+      const labId = flags.lab ? (await findLab(client, flags.lab)).id : null;
+      const ttl = flags.ttl === undefined ? 30 : Number(flags.ttl);
+      if (!Number.isInteger(ttl) || ttl < 1 || ttl > 24 * 60) throw new UsageError('--ttl needs minutes between 1 and 1440');
+      const enrolment = await client.call('enrolment.create', { labId, ttlMinutes: ttl });
+      if (flags.file) writeFileSync(flags.file, JSON.stringify(enrolment.file, null, 2) + '\n', { mode: 0o600 });
+      if (flags.json) process.stdout.write(JSON.stringify(enrolment, null, 2) + '\n');
+      else {
+        process.stdout.write(
+          [
+            `code:        ${enrolment.code}`,
+            `expires:     ${new Date(enrolment.expiresAt).toLocaleString()}`,
+            `console:     ${enrolment.consoleUrls.join('  ')}`,
+            ...(flags.file ? [`file:        ${flags.file}`] : []),
+            '',
+            `on each PC:  safelab-agent enrol --console ${enrolment.consoleUrls[0]} --code ${enrolment.code}`,
+          ].join('\n') + '\n',
+        );
+      }
+      return cliExitCodes.ok;
+    }
+    case 'remove': {
+      const client = api();
+      const machine = findMachineIn(await client.call('machines.list', {}), requireFlag(flags, 'machine'));
+      const { removed } = await client.call('machines.remove', { machineId: machine.id });
+      process.stdout.write(removed ? `${machine.name} removed; its key is revoked\n` : `${machine.name} was already removed\n`);
+      return cliExitCodes.ok;
+    }
+    case 'inventory': {
+      const client = api();
+      const machine = findMachineIn(await client.call('machines.list', {}), requireFlag(flags, 'machine'));
+      const inventory = await client.call('machines.inventory', { machineId: machine.id, refresh: flags.refresh ?? false });
+      if (flags.json || !inventory) process.stdout.write(JSON.stringify(inventory, null, 2) + '\n');
+      else {
+        const gb = (n: number): string => `${(n / 1024 ** 3).toFixed(1)} GB`;
+        process.stdout.write(
+          [
+            `machine:  ${machine.name} (${machine.id})`,
+            `cpu:      ${inventory.cpu.model}, ${inventory.cpu.cores} cores`,
+            `memory:   ${gb(inventory.memoryBytes)}`,
+            `os:       ${inventory.os.distro} ${inventory.os.release} ${inventory.os.arch}`,
+            ...inventory.disks.map((d) => `disk:     ${d.mount} ${gb(d.usedBytes)} / ${gb(d.sizeBytes)}`),
+            ...inventory.networkAdapters.map((n) => `network:  ${n.name} ${n.mac} ${n.ipv4.join(' ')}`),
+            `gathered: ${new Date(inventory.gatheredAt).toLocaleString()}`,
+          ].join('\n') + '\n',
+        );
+      }
+      return cliExitCodes.ok;
+    }
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { values: flags, positionals } = parse(argv);
+    const [command, ...rest] = positionals;
+    if (!command || command === 'help' || flags.help) {
+      process.stdout.write(usage);
+      return command || flags.help ? cliExitCodes.ok : cliExitCodes.usage;
+    }
+    const dataDir = resolveConsoleDataDir(flags['data-dir'] ? ['--data-dir', flags['data-dir']] : []);
+    return await dispatch(command, rest, flags, dataDir);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const text = bilingual('errors.usage', { detail: error.message });
+      printBilingual(text.vi, text.en);
+      return cliExitCodes.usage;
+    }
+    if (error instanceof NotRunningError) {
+      const text = bilingual(error.key, error.params);
+      printBilingual(text.vi, text.en);
+      return cliExitCodes.consoleNotRunning;
+    }
+    if (error instanceof RefusedError) {
+      printBilingual(error.body.message, error.body.messageEn ?? error.body.message);
+      return cliExitCodes.refused;
+    }
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return cliExitCodes.unexpected;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,155 @@
+// Live thumbnails, pulled only while a lesson runs in a machine's lab. One timer for all machines:
+// each tick asks every due machine for one image, at most one request in flight per machine (a
+// busy or slow PC is skipped, never queued), faster and larger for the machine the teacher
+// focuses. Frames are checked against the request they answer and passed on, never stored.
+
+import { defaultThumbnailQuality, defaultThumbnailWidthPx } from '../../shared/protocol/limits.js';
+import { decodeThumbnailFrame, type ThumbnailFrame } from '../../shared/protocol/frame.js';
+import { ProtocolError } from '../../shared/protocol/errors.js';
+import type { AgentMessage } from '../../shared/protocol/messages.js';
+import type { AgentConnection } from '../agent-hub/connection.js';
+import type { AgentHub } from '../agent-hub/hub.js';
+import type { EventBus } from '../api/events.js';
+import type { Lessons } from '../lessons/lessons.js';
+
+/** Grid refresh period for each machine. */
+export const defaultThumbnailIntervalMs = 2000;
+/** Refresh period of the machine the teacher opened large. */
+export const focusThumbnailIntervalMs = 500;
+export const focusThumbnailWidthPx = 960;
+export const focusThumbnailQuality = 70;
+/** A request unanswered this long is given up, so one lost frame cannot stall a machine. */
+export const thumbnailRequestTimeoutMs = 5000;
+
+export interface ThumbnailSchedulerOptions {
+  hub: AgentHub;
+  lessons: Lessons;
+  events: EventBus;
+  log(line: string): void;
+  intervalMs?: number;
+  focusIntervalMs?: number;
+  requestTimeoutMs?: number;
+}
+
+export class ThumbnailScheduler {
+  readonly intervalMs: number;
+  private readonly focusIntervalMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly options: ThumbnailSchedulerOptions;
+  private focusedMachineId: string | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private tickMs = 0;
+
+  constructor(options: ThumbnailSchedulerOptions) {
+    this.options = options;
+    this.intervalMs = Math.max(50, options.intervalMs ?? defaultThumbnailIntervalMs);
+    this.focusIntervalMs = Math.min(this.intervalMs, options.focusIntervalMs ?? focusThumbnailIntervalMs);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? thumbnailRequestTimeoutMs;
+  }
+
+  /** The teacher opened one machine large (or closed it: null). */
+  focus(machineId: string | null): void {
+    this.focusedMachineId = machineId;
+    this.refresh();
+  }
+
+  /** A lesson started or ended somewhere: run the timer only while some lesson runs. */
+  lessonsChanged(labId: string): void {
+    if (!this.options.lessons.isRunning(labId)) {
+      // Requests in flight for that lab are dropped: their frames arrive after the lesson.
+      for (const connection of this.options.hub.onlineConnections()) {
+        if (connection.labId === labId) connection.thumbnailPendingId = 0;
+      }
+    }
+    this.refresh();
+  }
+
+  refresh(): void {
+    const wanted = this.options.lessons.anyRunning ? (this.focusedMachineId ? this.focusIntervalMs : this.intervalMs) : 0;
+    if (wanted === this.tickMs) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.tickMs = wanted;
+    if (wanted > 0) {
+      this.timer = setInterval(this.tick, wanted);
+      this.timer.unref();
+      this.tick();
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.tickMs = 0;
+  }
+
+  private readonly tick = (): void => {
+    const now = Date.now();
+    const { lessons } = this.options;
+    // Timer jitter must not make a machine miss every other tick.
+    const slack = this.tickMs / 2;
+    for (const connection of this.options.hub.onlineConnections()) {
+      if (!connection.helloReceived || !lessons.isRunning(connection.labId)) continue;
+      if (connection.thumbnailPendingId !== 0) {
+        if (now - connection.thumbnailRequestedAt < this.requestTimeoutMs) continue;
+        connection.thumbnailPendingId = 0; // given up; the next tick asks again
+      }
+      const focused = connection.machineId === this.focusedMachineId;
+      if (now - connection.thumbnailRequestedAt < (focused ? this.focusIntervalMs : this.intervalMs) - slack) continue;
+      const requestId = connection.thumbnailLastIssuedId >= 0xffffffff ? 1 : connection.thumbnailLastIssuedId + 1;
+      connection.thumbnailLastIssuedId = requestId;
+      connection.thumbnailPendingId = requestId;
+      connection.thumbnailRequestedAt = now;
+      connection.send({
+        type: 'thumbnail',
+        requestId,
+        width: focused ? focusThumbnailWidthPx : defaultThumbnailWidthPx,
+        quality: focused ? focusThumbnailQuality : defaultThumbnailQuality,
+        screen: 'all',
+      });
+    }
+  };
+
+  /** A binary frame arrived: it must answer the request in flight. */
+  onFrame(connection: AgentConnection, data: Buffer): void {
+    let frame: ThumbnailFrame;
+    try {
+      frame = decodeThumbnailFrame(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    } catch (error) {
+      connection.reject(error instanceof ProtocolError ? error : new ProtocolError('frame-malformed', String(error)));
+      return;
+    }
+    if (frame.requestId !== connection.thumbnailPendingId || frame.requestId === 0) {
+      // An answer to a request we gave up on (or that a lesson end cancelled) is just late;
+      // anything else was never asked for.
+      if (frame.requestId === 0 || frame.requestId > connection.thumbnailLastIssuedId) {
+        connection.reject(new ProtocolError('frame-unexpected', `frame for request ${frame.requestId} that was never sent`));
+      }
+      return;
+    }
+    connection.thumbnailPendingId = 0;
+    const { events, lessons } = this.options;
+    if (!lessons.isRunning(connection.labId) || !events.listening) return;
+    events.emit({
+      type: 'thumbnail',
+      machineId: connection.machineId,
+      width: frame.width,
+      height: frame.height,
+      capturedAt: frame.capturedAt,
+      jpegBase64: Buffer.from(frame.jpeg.buffer, frame.jpeg.byteOffset, frame.jpeg.byteLength).toString('base64'),
+    });
+  }
+
+  onThumbnailError(connection: AgentConnection, message: Extract<AgentMessage, { type: 'thumbnailError' }>): void {
+    if (message.requestId !== connection.thumbnailPendingId) return;
+    connection.thumbnailPendingId = 0;
+    if (message.error.code !== 'busy') {
+      this.options.log(`thumbnails: ${connection.label} could not capture: ${message.error.code}: ${message.error.message}`);
+    }
+  }
+
+  /** The machine's socket is gone. The focus stays: the same PC usually reconnects in seconds. */
+  onDisconnect(connection: AgentConnection): void {
+    connection.thumbnailPendingId = 0;
+  }
+}

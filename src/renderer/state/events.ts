@@ -1,0 +1,65 @@
+// Applies console events to the stores. Thumbnails are kept only for machines of a lab with a
+// lesson in progress: outside a lesson no student screen is shown, whatever arrives.
+import type { ApiEvent, Lesson } from '../../shared/api/contract.js';
+import { useCommands } from './commands.js';
+import { closeDialogsAbout, useDialogs } from './dialogs.js';
+import { useLabs } from './labs.js';
+import { useLessons } from './lessons.js';
+import { useMachines } from './machines.js';
+import { useSelection } from './selection.js';
+import { thumbnailStore } from './thumbnails.js';
+
+/** True when screens of this machine may be shown now. */
+export function isWatched(machineId: string): boolean {
+  const machine = useMachines.getState().byId[machineId];
+  if (!machine || !machine.online || machine.labId === null) return false;
+  return machine.labId in useLessons.getState().activeByLab;
+}
+
+/** Drops the frames of every machine no longer watched (after a lesson ends or a refetch). */
+export function forgetUnwatchedThumbnails(): void {
+  const ids = Object.keys(thumbnailStore.getState().byMachine).filter((id) => !isWatched(id));
+  thumbnailStore.getState().drop(ids);
+  const open = useDialogs.getState().open;
+  if (open?.kind === 'liveView' && !isWatched(open.machineId)) useDialogs.getState().close();
+}
+
+function applyLesson(lesson: Lesson): void {
+  useLessons.getState().apply(lesson);
+  if (lesson.endedAt !== null) forgetUnwatchedThumbnails();
+}
+
+export function applyEvent(event: ApiEvent): void {
+  switch (event.type) {
+    case 'machine.updated':
+      useMachines.getState().upsert(event.machine);
+      // Offline, moved out of the lesson's lab: its last frame must not stay on screen.
+      if (!isWatched(event.machine.id)) {
+        thumbnailStore.getState().drop([event.machine.id]);
+        closeDialogsAbout(event.machine.id, ['liveView']);
+      }
+      return;
+    case 'machine.removed':
+      useMachines.getState().remove(event.machineId);
+      thumbnailStore.getState().drop([event.machineId]);
+      useSelection.getState().retain(Object.keys(useMachines.getState().byId));
+      closeDialogsAbout(event.machineId, ['details', 'removeMachine', 'liveView']);
+      return;
+    case 'lab.updated':
+      useLabs.getState().upsert(event.lab);
+      return;
+    case 'lesson.updated':
+      applyLesson(event.lesson);
+      return;
+    case 'command.finished':
+      useCommands.getState().record(event.outcome);
+      return;
+    case 'thumbnail':
+      if (!isWatched(event.machineId)) return;
+      thumbnailStore.getState().put(event);
+      return;
+    default:
+      // A newer console may send events this UI does not know yet; ignore them.
+      return;
+  }
+}

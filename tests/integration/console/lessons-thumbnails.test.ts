@@ -1,0 +1,153 @@
+// Lessons and live thumbnails: screens are pulled only while a lesson runs in a PC's lab, the
+// lab's PCs learn the lesson (monitoring indicator), the focused PC gets larger images, and
+// frames must answer the request in flight.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiEvent, Lab } from '../../../src/shared/api/contract.js';
+import { encodeThumbnailFrame } from '../../../src/shared/protocol/frame.js';
+import { isThumbnail, machineReady } from '../helpers/console-api.js';
+import { removeDir, tempDataDir } from '../helpers/console-process.js';
+import { startTestConsole, type TestConsole } from '../helpers/in-process-console.js';
+import { assertBuilt } from '../helpers/paths.js';
+import { stopAllChildren } from '../helpers/processes.js';
+import { connectRawMachine, enrolRawMachine, type RawAgent } from '../helpers/raw-agent.js';
+import { enrolAgent, runAgent } from '../helpers/real-agent.js';
+
+const thumbnailIntervalMs = 200;
+/** Long enough for several scheduler ticks: if thumbnails were flowing, some would arrive. */
+const quietWindowMs = 6 * thumbnailIntervalMs;
+
+let dataDir: string;
+let console_: TestConsole;
+let labA: Lab;
+let labB: Lab;
+const inA: string[] = [];
+let inB: string;
+let rawAgent: RawAgent;
+let rawId: string;
+
+async function enrolAndRun(labId: string, name: string): Promise<string> {
+  const { api } = console_.runtime;
+  const enrolment = await api.call('enrolment.create', { labId });
+  const agentDir = path.join(dataDir, 'agents', name);
+  const result = await enrolAgent({ dataDir: agentDir, hostname: name, consoleUrl: console_.agentUrl, code: enrolment.code });
+  expect(result.exitCode, result.output).toBe(0);
+  runAgent({ dataDir: agentDir, hostname: name });
+  return (JSON.parse(readFileSync(path.join(agentDir, 'agent.json'), 'utf8')) as { machineId: string }).machineId;
+}
+
+/** Resolves if no event matching `test` arrives within `ms` (and fails the test if one does). */
+async function expectNone(test: (e: ApiEvent) => boolean, ms: number, what: string): Promise<void> {
+  const from = console_.events.events.length;
+  await new Promise((r) => setTimeout(r, ms));
+  const seen = console_.events.events.slice(from).filter(test);
+  expect(seen, what).toHaveLength(0);
+}
+
+const thumbnailOf = (machineId: string) => (e: ApiEvent) => e.type === 'thumbnail' && e.machineId === machineId;
+
+beforeAll(async () => {
+  assertBuilt();
+  dataDir = tempDataDir('lessons');
+  console_ = await startTestConsole({ dataDir, thumbnailIntervalMs });
+  const { api } = console_.runtime;
+  labA = await api.call('labs.create', { name: 'Phòng A' });
+  labB = await api.call('labs.create', { name: 'Phòng B' });
+  inA.push(await enrolAndRun(labA.id, 'A-01'), await enrolAndRun(labA.id, 'A-02'));
+  inB = await enrolAndRun(labB.id, 'B-01');
+  const enrolment = await api.call('enrolment.create', { labId: labA.id });
+  const raw = await enrolRawMachine(console_.agentUrl, enrolment.code, 'A-RAW');
+  rawId = raw.machineId;
+  rawAgent = await connectRawMachine(console_.agentUrl, raw);
+  for (const id of [...inA, inB]) await console_.events.waitFor(machineReady(id), 20_000, `${id} ready`, 0);
+});
+
+afterAll(async () => {
+  rawAgent?.close();
+  await stopAllChildren();
+  await console_?.close();
+  removeDir(dataDir);
+});
+
+describe('lessons and thumbnails', { timeout: 60_000 }, () => {
+  it('pulls no thumbnails while no lesson runs', async () => {
+    await expectNone(isThumbnail, quietWindowMs, 'thumbnails before any lesson');
+    expect(rawAgent.received.some((m) => m.type === 'thumbnail')).toBe(false);
+    expect(await console_.runtime.api.call('lessons.active', {})).toEqual([]);
+  });
+
+  it('during a lesson pulls thumbnails from every PC of that lab, and none from other labs', async () => {
+    const { api } = console_.runtime;
+    const from = console_.events.events.length;
+    const lesson = await api.call('lessons.start', { labId: labA.id, className: '7A', teacher: 'Cô Lan' });
+    expect(lesson).toMatchObject({ labId: labA.id, className: '7A', teacher: 'Cô Lan', endedAt: null });
+    expect(await api.call('lessons.active', {})).toEqual([lesson]);
+
+    for (const id of inA) {
+      const event = await console_.events.waitFor<Extract<ApiEvent, { type: 'thumbnail' }>>(thumbnailOf(id), 5000, `a thumbnail from ${id}`, from);
+      const jpeg = Buffer.from(event.jpegBase64, 'base64');
+      expect([jpeg[0], jpeg[1]]).toEqual([0xff, 0xd8]);
+      expect(event.width).toBe(320);
+    }
+    // The lab's PCs learnt about the lesson (their indicator is on).
+    for (const id of inA) {
+      await console_.events.waitFor((e) => e.type === 'machine.updated' && e.machine.id === id && e.machine.state.lessonActive, 5000, `${id} lessonActive`, from);
+    }
+    const setLesson = await rawAgent.next('command');
+    expect(setLesson.command).toEqual({ name: 'setLesson', lesson: { active: true, lessonId: lesson.id, className: '7A', language: 'vi' } });
+    expect(console_.events.matching(isThumbnail, from).some((e) => e.machineId === inB)).toBe(false);
+    await expect(api.call('lessons.start', { labId: labA.id, className: '7B' })).rejects.toMatchObject({ body: { code: 'conflict' } });
+  });
+
+  it('accepts a frame only for the request in flight', async () => {
+    const request = await rawAgent.next('thumbnail');
+    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xd9]);
+    rawAgent.sendBinary(encodeThumbnailFrame({ requestId: request.requestId + 1000, width: 8, height: 6, screen: 255, capturedAt: Date.now() }, jpeg));
+    expect((await rawAgent.next('error')).error.code).toBe('frame-unexpected');
+    const from = console_.events.events.length;
+    rawAgent.sendBinary(encodeThumbnailFrame({ requestId: request.requestId, width: 8, height: 6, screen: 255, capturedAt: 1234 }, jpeg));
+    const event = await console_.events.waitFor<Extract<ApiEvent, { type: 'thumbnail' }>>(thumbnailOf(rawId), 2000, 'the raw thumbnail', from);
+    expect(event).toMatchObject({ width: 8, height: 6, capturedAt: 1234, jpegBase64: Buffer.from(jpeg).toString('base64') });
+  });
+
+  it('never has more than one request in flight to a PC that does not answer', async () => {
+    // The raw agent now ignores requests: the console must not queue more behind the first.
+    const before = rawAgent.received.filter((m) => m.type === 'thumbnail').length;
+    await new Promise((r) => setTimeout(r, quietWindowMs));
+    const after = rawAgent.received.filter((m) => m.type === 'thumbnail').length;
+    expect(after - before).toBeLessThanOrEqual(1);
+  });
+
+  it('sends the focused PC larger thumbnails', async () => {
+    const { api } = console_.runtime;
+    const from = console_.events.events.length;
+    await api.call('thumbnails.focus', { machineId: inA[0]! });
+    await console_.events.waitFor((e) => e.type === 'thumbnail' && e.machineId === inA[0] && e.width === 960, 5000, 'a 960 px thumbnail', from);
+    await api.call('thumbnails.focus', { machineId: null });
+  });
+
+  it('stops thumbnails the moment the lesson ends, and the PCs learn it ended', async () => {
+    const { api } = console_.runtime;
+    const from = console_.events.events.length;
+    const ended = await api.call('lessons.end', { labId: labA.id });
+    expect(ended?.endedAt).toBeTypeOf('number');
+    expect(console_.events.matching(isThumbnail, from)).toEqual([]);
+    await expectNone(isThumbnail, quietWindowMs, 'thumbnails after the lesson ended');
+    for (const id of inA) {
+      await console_.events.waitFor((e) => e.type === 'machine.updated' && e.machine.id === id && !e.machine.state.lessonActive, 5000, `${id} lesson over`, from);
+    }
+    expect(await api.call('lessons.active', {})).toEqual([]);
+    expect(await api.call('lessons.end', { labId: labA.id })).toBeNull();
+  });
+
+  it('tells a PC that comes back still showing a lesson that the lesson is over', async () => {
+    const { api } = console_.runtime;
+    const enrolment = await api.call('enrolment.create', { labId: labA.id });
+    const machine = await enrolRawMachine(console_.agentUrl, enrolment.code, 'A-STALE');
+    const stale = await connectRawMachine(console_.agentUrl, machine, { helloState: { locked: false, lessonActive: true } });
+    const command = await stale.next('command');
+    expect(command.command).toEqual({ name: 'setLesson', lesson: { active: false, language: 'vi' } });
+    stale.close();
+  });
+});

@@ -1,0 +1,174 @@
+// Test fixtures for the Linux desktop: a private Xvfb server, the X tools the tests drive
+// (xdotool, xrandr, xwininfo, xkill, ImageMagick's import) and small X clients run as separate
+// processes. Every wait is bounded; everything started here is stopped by `stop()`.
+
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+
+export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/** How long a started X server or client may take to become ready. */
+export const startTimeoutMs = 10_000;
+
+/** A tool call (xdotool, xrandr…) that takes longer than this is stuck. */
+export const toolTimeoutMs = 10_000;
+
+export interface Xvfb {
+  display: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `Xvfb` on a display number it picks itself (-displayfd), with RandR, no TCP, and
+ * -noreset (without it the server resets when its last client leaves, dropping RandR monitors).
+ */
+export function startXvfb(width: number, height: number): Promise<Xvfb> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(
+      'Xvfb',
+      ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', '-nolisten', 'tcp', '-noreset'],
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`Xvfb did not start within ${startTimeoutMs} ms: ${stderr}`));
+    }, startTimeoutMs);
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Xvfb exited (${code}): ${stderr}`));
+    });
+    let out = '';
+    (proc.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!out.includes('\n')) return;
+      clearTimeout(timer);
+      proc.removeAllListeners('exit');
+      const display = `:${out.trim()}`;
+      resolve({ display, stop: () => stopProcess(proc) });
+    });
+  });
+}
+
+export function stopProcess(proc: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 3_000);
+    proc.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
+}
+
+/** Runs an X tool against `display`; resolves stdout, rejects with stderr. */
+export function tool(display: string, file: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { env: { ...process.env, DISPLAY: display }, timeout: toolTimeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${file} ${args.join(' ')}: ${err.message} ${stderr.toString()}`));
+      else resolve(stdout.toString('latin1'));
+    });
+  });
+}
+
+/** The whole root window as RGB pixels, read by ImageMagick's `import` (independent of our capture code). */
+export async function screenshot(display: string): Promise<{ data: Buffer; width: number; height: number }> {
+  const png = await new Promise<Buffer>((resolve, reject) => {
+    execFile('/usr/bin/import', ['-silent', '-window', 'root', 'png:-'], { env: { ...process.env, DISPLAY: display }, timeout: toolTimeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'buffer' }, (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
+  });
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+export function pixel(image: { data: Buffer; width: number; channels?: number }, x: number, y: number): [number, number, number] {
+  const c = image.channels ?? 3;
+  const i = (y * image.width + x) * c;
+  return [image.data[i]!, image.data[i + 1]!, image.data[i + 2]!];
+}
+
+/** True when two colours are within `tolerance` on every channel (JPEG and scaling blur a little). */
+export function near(actual: readonly number[], expected: number, tolerance = 24): boolean {
+  const want = [(expected >> 16) & 0xff, (expected >> 8) & 0xff, expected & 0xff];
+  return want.every((v, i) => Math.abs(v - actual[i]!) <= tolerance);
+}
+
+export async function decodeJpeg(jpeg: Buffer): Promise<{ data: Buffer; width: number; height: number; channels: number }> {
+  const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height, channels: info.channels };
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws `what`). */
+export type Truthy<T> = Exclude<T, null | undefined | false | 0 | ''>;
+
+export async function waitFor<T>(what: string, check: () => Promise<T> | T, timeoutMs = 5_000, intervalMs = 50): Promise<Truthy<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as Truthy<T>;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** A separate X client process that prints lines ("key 38", "button 1"); lines are collected. */
+export interface ClientProcess {
+  lines: string[];
+  /** Resolves with the first line matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  stop(): Promise<void>;
+}
+
+export function startClient(display: string, fixture: string, args: string[] = []): ClientProcess {
+  const proc = spawn(process.execPath, [fixtures + fixture, ...args], {
+    env: { ...process.env, DISPLAY: display },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  createInterface({ input: proc.stdout! }).on('line', (line) => lines.push(line));
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return {
+    lines,
+    waitForLine: async (pattern, timeoutMs = startTimeoutMs) => {
+      const found = await waitFor(
+        `${fixture} to print ${pattern} (stderr: ${stderr})`,
+        () => {
+          for (const line of lines) {
+            const m = line.match(pattern);
+            if (m) return m;
+          }
+          return null;
+        },
+        timeoutMs,
+      );
+      return found;
+    },
+    stop: () => stopProcess(proc),
+  };
+}
+
+/** Window ids whose name matches `name` exactly, via xdotool. */
+export async function windowsNamed(display: string, name: string): Promise<number[]> {
+  const out = await tool(display, 'xdotool', ['search', '--name', `^${name}$`]).catch(() => '');
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map(Number);
+}
+
+/** Is this window viewable (mapped, with mapped parents)? */
+export async function isViewable(display: string, wid: number): Promise<boolean> {
+  const out = await tool(display, 'xwininfo', ['-id', String(wid)]).catch(() => '');
+  return /Map State: IsViewable/.test(out);
+}

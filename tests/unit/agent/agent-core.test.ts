@@ -1,0 +1,232 @@
+// The agent core with a fake desktop and a fake console link: commands run once per id and in
+// order, captures never overlap, a lock is re-applied on start, hello does not wait for inventory.
+import { describe, expect, it } from 'vitest';
+import { Agent, maxQueuedCommands } from '../../../src/agent/agent.js';
+import { initialState, type PersistedState } from '../../../src/agent/config.js';
+import type { ConsoleLink } from '../../../src/agent/connection.js';
+import type { CaptureRequest, CapturedImage, MonitoringIndicatorState, SessionDesktop, SessionInfo } from '../../../src/agent/platform/session-desktop.js';
+import { decodeThumbnailFrame } from '../../../src/shared/protocol/frame.js';
+import type { AgentMessage, Inventory } from '../../../src/shared/protocol/messages.js';
+
+const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0, 0xff, 0xd9]);
+const tick = (ms = 0): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits (at most 2 s) until `condition` holds; a busy CI machine may run timers late. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 2_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await tick(2);
+  }
+}
+
+class FakeDesktop implements SessionDesktop {
+  readonly platform = 'simulated' as const;
+  calls: string[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  captureDelayMs = 5;
+  failCapture = false;
+  private listener: ((info: SessionInfo) => void) | null = null;
+  session: SessionInfo = { user: 'hs01', screens: [{ id: 0, name: 'm', x: 0, y: 0, width: 1366, height: 768, primary: true }] };
+  async start(): Promise<void> {}
+  sessionInfo(): SessionInfo {
+    return this.session;
+  }
+  onSessionChange(listener: (info: SessionInfo) => void): () => void {
+    this.listener = listener;
+    return () => (this.listener = null);
+  }
+  changeSession(user: string | null): void {
+    this.session = { ...this.session, user };
+    this.listener?.(this.session);
+  }
+  async capture(request: CaptureRequest): Promise<CapturedImage> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    this.calls.push(`capture:${request.width}`);
+    await tick(this.captureDelayMs);
+    this.inFlight--;
+    if (this.failCapture) throw new Error('no X');
+    return { jpeg, width: request.width, height: Math.round((request.width * 768) / 1366), capturedAt: 123 };
+  }
+  async lock(message: string): Promise<void> {
+    await tick(2);
+    this.calls.push(`lock:${message}`);
+  }
+  async unlock(): Promise<void> {
+    this.calls.push('unlock');
+  }
+  async showMessage(text: string): Promise<void> {
+    this.calls.push(`message:${text}`);
+  }
+  async setMonitoringIndicator(state: MonitoringIndicatorState): Promise<void> {
+    this.calls.push(`indicator:${state.visible}:${state.className ?? ''}`);
+  }
+  async close(): Promise<void> {}
+}
+
+class FakeLink implements ConsoleLink {
+  sent: AgentMessage[] = [];
+  frames: Uint8Array[] = [];
+  isOpen = true;
+  buffered = 0;
+  send(message: AgentMessage): void {
+    this.sent.push(message);
+  }
+  sendFrame(frame: Uint8Array): void {
+    this.frames.push(frame);
+  }
+  bufferedBytes(): number {
+    return this.buffered;
+  }
+  of<T extends AgentMessage['type']>(type: T): Extract<AgentMessage, { type: T }>[] {
+    return this.sent.filter((m): m is Extract<AgentMessage, { type: T }> => m.type === type);
+  }
+}
+
+const sampleInventory: Inventory = {
+  cpu: { model: 'Intel Pentium G2030', cores: 2, speedGHz: 3 },
+  memoryBytes: 4e9,
+  disks: [],
+  os: { platform: 'win32', distro: 'Windows 7', release: '6.1', build: '7601', arch: 'x64' },
+  networkAdapters: [{ name: 'Ethernet', mac: '00:11:22:33:44:55', ipv4: ['10.0.0.7'], ipv6: [], virtual: false }],
+  gatheredAt: 1,
+};
+
+function makeAgent(options: { state?: PersistedState; inventory?: () => Promise<Inventory> } = {}) {
+  const desktop = new FakeDesktop();
+  const saved: PersistedState[] = [];
+  const logs: string[] = [];
+  const agent = new Agent({
+    desktop,
+    identity: { hostname: 'pc07', os: { platform: 'linux', release: '6' }, agentVersion: '0.1.0', desktop: 'simulated' },
+    state: options.state ?? { ...initialState },
+    saveState: (state) => saved.push(structuredClone(state)),
+    inventory: options.inventory ?? (async () => sampleInventory),
+    log: (event) => logs.push(event),
+  });
+  const link = new FakeLink();
+  return { agent, desktop, saved, logs, link };
+}
+
+const welcome = { type: 'welcome' as const, machineId: 'm-0000000000000000', lesson: { active: false, language: 'vi' as const } };
+
+describe('agent core', () => {
+  it('runs a repeated command id once and answers it with the same acknowledgement', async () => {
+    const { agent, desktop, link, saved } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    agent.onMessage(link, { type: 'command', id: 'c1', command: { name: 'lock', message: 'Dừng tay' } });
+    agent.onMessage(link, { type: 'command', id: 'c1', command: { name: 'lock', message: 'Dừng tay' } });
+    await until(() => link.of('ack').length === 2, 'two acks');
+    agent.onMessage(link, { type: 'command', id: 'c1', command: { name: 'lock', message: 'Dừng tay' } });
+    await until(() => link.of('ack').length === 3, 'three acks');
+    expect(desktop.calls.filter((c) => c.startsWith('lock'))).toEqual(['lock:Dừng tay']);
+    const acks = link.of('ack');
+    expect(acks).toHaveLength(3);
+    expect(acks[1]).toEqual(acks[0]);
+    expect(acks[2]).toEqual(acks[0]);
+    expect(acks[0]).toEqual({ type: 'ack', id: 'c1', ok: true, state: { locked: true, lockMessage: 'Dừng tay', lessonActive: false } });
+    expect(saved.at(-1)).toMatchObject({ locked: true, lockMessage: 'Dừng tay' });
+  });
+
+  it('runs commands one at a time in arrival order', async () => {
+    const { agent, desktop, link } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    agent.onMessage(link, { type: 'command', id: 'a', command: { name: 'lock', message: 'x' } });
+    agent.onMessage(link, { type: 'command', id: 'b', command: { name: 'unlock' } });
+    await until(() => link.of('ack').length === 2, 'two acks');
+    expect(desktop.calls.filter((c) => c === 'lock:x' || c === 'unlock')).toEqual(['lock:x', 'unlock']);
+    expect(link.of('ack').map((a) => [a.id, a.state.locked])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
+  });
+
+  it('refuses commands beyond its queue bound as busy, without remembering them', async () => {
+    const { agent, link } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    for (let i = 0; i <= maxQueuedCommands + 2; i++) agent.onMessage(link, { type: 'command', id: `q${i}`, command: { name: 'lock', message: String(i) } });
+    const busy = link.of('ack').filter((a) => a.error?.code === 'busy');
+    expect(busy.map((a) => a.id)).toEqual([`q${maxQueuedCommands}`, `q${maxQueuedCommands + 1}`, `q${maxQueuedCommands + 2}`]);
+    await until(() => link.of('ack').length === maxQueuedCommands + 3, 'every queued command acknowledged');
+    agent.onMessage(link, { type: 'command', id: `q${maxQueuedCommands}`, command: { name: 'lock', message: 'retry' } });
+    await until(() => link.of('ack').length === maxQueuedCommands + 4, 'the retried command acknowledged');
+    expect(link.of('ack').filter((a) => a.id === `q${maxQueuedCommands}`).at(-1)).toMatchObject({ ok: true, state: { lockMessage: 'retry' } });
+  });
+
+  it('never has two captures in flight, however requests arrive', async () => {
+    const { agent, desktop, link } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    let requestId = 0;
+    for (let round = 0; round < 20; round++) {
+      const burst = 1 + (round % 4);
+      for (let i = 0; i < burst; i++) agent.onMessage(link, { type: 'thumbnail', requestId: requestId++, width: 320, quality: 60, screen: 0 });
+      await tick(round % 3 === 0 ? 8 : 1);
+    }
+    await until(() => link.frames.length + link.of('thumbnailError').length === requestId, 'an answer for every request');
+    expect(desktop.maxInFlight).toBe(1);
+    const answered = link.frames.length + link.of('thumbnailError').length;
+    expect(answered).toBe(requestId);
+    expect(link.of('thumbnailError').every((e) => e.error.code === 'busy')).toBe(true);
+    expect(link.of('thumbnailError').length).toBeGreaterThan(0);
+    const frame = decodeThumbnailFrame(link.frames[0]!);
+    expect(frame).toMatchObject({ width: 320, height: 180, screen: 0, capturedAt: 123 });
+  });
+
+  it('answers busy rather than queue a frame behind one the socket has not sent yet', () => {
+    const { agent, desktop, link } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    link.buffered = 2 * 1024 * 1024;
+    agent.onMessage(link, { type: 'thumbnail', requestId: 1, width: 320, quality: 60, screen: 0 });
+    expect(desktop.calls.filter((c) => c.startsWith('capture'))).toEqual([]);
+    expect(link.of('thumbnailError')[0]).toMatchObject({ requestId: 1, error: { code: 'busy' } });
+  });
+
+  it('drops a picture whose console went away during the capture', async () => {
+    const { agent, desktop, link } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    agent.onMessage(link, { type: 'thumbnail', requestId: 1, width: 320, quality: 60, screen: 0 });
+    link.isOpen = false;
+    agent.onDisconnected(link);
+    await until(() => desktop.calls.includes('capture:320') && desktop.inFlight === 0, 'the capture to finish');
+    await tick();
+    expect(link.frames).toHaveLength(0);
+    expect(link.of('thumbnailError')).toHaveLength(0);
+  });
+
+  it('reports a failed capture as thumbnailError capture-failed', async () => {
+    const { agent, desktop, link } = makeAgent();
+    desktop.failCapture = true;
+    agent.onAuthenticated(link, welcome);
+    agent.onMessage(link, { type: 'thumbnail', requestId: 9, width: 320, quality: 60, screen: 'all' });
+    await until(() => link.of('thumbnailError').length === 1, 'the capture error');
+    expect(link.of('thumbnailError')).toEqual([{ type: 'thumbnailError', requestId: 9, error: { code: 'capture-failed', message: 'no X' } }]);
+  });
+
+  it('re-applies a persisted lock and lesson indicator before any console is reachable', async () => {
+    const { agent, desktop } = makeAgent({
+      state: { locked: true, lockMessage: 'Kiểm tra', lesson: { active: true, className: '8B', language: 'vi' }, savedAt: 1 },
+    });
+    await agent.restore();
+    expect(desktop.calls).toEqual(['lock:Kiểm tra', 'indicator:true:8B']);
+  });
+
+  it('says hello at once even while the inventory is still being gathered, then sends it', async () => {
+    let finish!: (inventory: Inventory) => void;
+    const { agent, link } = makeAgent({ inventory: () => new Promise((resolve) => (finish = resolve)) });
+    agent.refreshInventory();
+    agent.onAuthenticated(link, { ...welcome, lesson: { active: true, className: '7A1', language: 'vi' } });
+    expect(link.sent.map((m) => m.type)).toEqual(['hello']);
+    expect(link.of('hello')[0]).toMatchObject({ state: { locked: false, lessonActive: true }, session: { user: 'hs01' } });
+    finish(sampleInventory);
+    await tick();
+    expect(link.sent.map((m) => m.type)).toEqual(['hello', 'inventory']);
+  });
+
+  it('tells the console when the user signs in or out', () => {
+    const { agent, desktop, link } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    desktop.changeSession(null);
+    expect(link.of('session')).toEqual([{ type: 'session', session: { ...desktop.session, user: null } }]);
+  });
+});

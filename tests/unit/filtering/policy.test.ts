@@ -1,0 +1,209 @@
+// Profiles compiled against lists: what is blocked, allowed or passed, and that a lesson only ever tightens.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { lessonPlatformsCategory } from '../../../src/shared/filtering/categories.js';
+import { compileLists, sourcesOfList } from '../../../src/shared/filtering/compile.js';
+import { DomainMatcher } from '../../../src/shared/filtering/matcher.js';
+import { compilePolicy, decide, type CompiledPolicy, type Verdict } from '../../../src/shared/filtering/policy.js';
+import { alwaysBlockedCategories, lessonAllowlistProfile, presetProfile, withAlwaysBlocked } from '../../../src/shared/filtering/presets.js';
+import { filterProfileSchema, tighten, type FilterProfile } from '../../../src/shared/filtering/profile.js';
+import { domainName, label } from './generators.js';
+
+const matcher = DomainMatcher.load(
+  compileLists([
+    { category: 'gambling', names: ['casino.example.com', 'bet.vn'] },
+    { category: 'social_networks', names: ['social.example.com', 'facebook.com'] },
+    { category: 'chat', names: ['teams.microsoft.com', 'chat.example.com'] },
+    { category: 'adult', names: ['xxx.example.net'] },
+    { category: lessonPlatformsCategory, kind: 'allow', names: ['olm.vn', 'teams.microsoft.com', 'meet.google.com'] },
+    ...sourcesOfList('easylist', 'block', { block: ['ads.example.org', 'tracker.example.org'], allow: ['good.ads.example.org'] }),
+  ]).blob,
+);
+
+function profile(overrides: Partial<FilterProfile> = {}): FilterProfile {
+  return {
+    id: 'p',
+    name: 'test',
+    ageBand: 'custom',
+    mode: 'filtered',
+    blockedCategories: ['gambling', 'adult'],
+    allowCategories: [lessonPlatformsCategory],
+    extraBlock: [],
+    extraAllow: [],
+    safeSearch: true,
+    youtube: 'strict',
+    blockResponse: 'null-ip',
+    ...overrides,
+  };
+}
+
+function verdict(policy: CompiledPolicy, name: string): Verdict {
+  return decide(policy, policy.match(name));
+}
+
+describe('compiled policy, filtered mode', () => {
+  const policy = compilePolicy(matcher, profile({ blockedCategories: ['gambling', 'adult', 'chat', 'easylist'], extraBlock: ['YouTube.com'], extraAllow: ['chat.example.com'] }));
+
+  it('blocks names (and subdomains) in blocked categories and passes the rest', () => {
+    expect(verdict(policy, 'casino.example.com')).toBe('block');
+    expect(verdict(policy, 'WWW.Casino.Example.COM.')).toBe('block');
+    expect(verdict(policy, 'social.example.com')).toBe('pass');
+    expect(verdict(policy, 'unlisted.example.com')).toBe('pass');
+  });
+
+  it('lets an allow category win over a block category at any depth', () => {
+    expect(verdict(policy, 'teams.microsoft.com')).toBe('allow');
+    expect(verdict(policy, 'eu.teams.microsoft.com')).toBe('allow');
+  });
+
+  it('applies the profile’s extra lists above every category', () => {
+    expect(verdict(policy, 'm.youtube.com')).toBe('block');
+    expect(policy.blockingCategory(policy.match('m.youtube.com'))).toBe('custom-block');
+    expect(verdict(policy, 'chat.example.com')).toBe('allow');
+  });
+
+  it('honours a list’s own @@ exceptions only against that list', () => {
+    expect(verdict(policy, 'ads.example.org')).toBe('block');
+    // The exception lifts this list's block; it is not an allow entry, so the name simply passes.
+    expect(verdict(policy, 'x.good.ads.example.org')).toBe('pass');
+    // An exception in easylist does not lift a block that comes from another list.
+    const both = DomainMatcher.load(
+      compileLists([
+        ...sourcesOfList('easylist', 'block', { block: [], allow: ['casino.example.com'] }),
+        { category: 'gambling', names: ['casino.example.com'] },
+      ]).blob,
+    );
+    expect(verdict(compilePolicy(both, profile({ blockedCategories: ['easylist', 'gambling'] })), 'casino.example.com')).toBe('block');
+  });
+
+  it('reports the category that blocked a name', () => {
+    expect(policy.blockingCategory(policy.match('bet.vn'))).toBe('gambling');
+    expect(policy.blockingCategory(policy.match('olm.vn'))).toBeNull();
+  });
+
+  it('says which named categories are not in the compiled lists yet', () => {
+    const missing = compilePolicy(matcher, presetProfile('thcs')).missingCategories;
+    expect(missing).toContain('malware');
+    expect(missing).not.toContain('gambling');
+  });
+
+  it('lists extra entries that cannot be filtered by name', () => {
+    const odd = compilePolicy(matcher, profile({ extraBlock: ['*.bad.com', 'ok.example.com', '10.0.0.1'] }));
+    expect(odd.rejectedExtras).toEqual([
+      { name: '*.bad.com', problem: 'wildcard' },
+      { name: '10.0.0.1', problem: 'ip-address' },
+    ]);
+    expect(verdict(odd, 'ok.example.com')).toBe('block');
+  });
+
+  it('only decides views from its own match()', () => {
+    expect(() => decide(policy, matcher.match('bet.vn'))).toThrow();
+  });
+});
+
+describe('compiled policy, allowlist-only mode', () => {
+  const policy = compilePolicy(matcher, lessonAllowlistProfile('lesson', 'Tin học 7A', ['scratch.mit.edu', 'Bộgiáodục.vn']));
+
+  it('lets through only lesson platforms and the teacher’s extra sites', () => {
+    expect(verdict(policy, 'olm.vn')).toBe('allow');
+    expect(verdict(policy, 'meet.google.com')).toBe('allow');
+    expect(verdict(policy, 'scratch.mit.edu')).toBe('allow');
+    expect(verdict(policy, 'www.scratch.mit.edu')).toBe('allow');
+    expect(verdict(policy, 'unlisted.example.com')).toBe('block');
+    expect(verdict(policy, 'casino.example.com')).toBe('block');
+    expect(policy.blockingCategory(policy.match('unlisted.example.com'))).toBe('allowlist-only');
+  });
+
+  it('matches IDN extras given in Unicode when the query arrives as xn--', () => {
+    const asAscii = new URL('http://bộgiáodục.vn').hostname;
+    expect(verdict(policy, asAscii)).toBe('allow');
+  });
+});
+
+describe('presets', () => {
+  it('block the always-blocked categories in every age band, and are valid profiles', () => {
+    for (const band of ['tieu-hoc', 'thcs', 'thpt'] as const) {
+      const preset = presetProfile(band);
+      expect(filterProfileSchema.parse(preset)).toEqual(preset);
+      for (const category of alwaysBlockedCategories) expect(preset.blockedCategories).toContain(category);
+      expect(preset.allowCategories).toEqual([lessonPlatformsCategory]);
+    }
+  });
+
+  it('get stricter with younger pupils', () => {
+    const thpt = new Set(presetProfile('thpt').blockedCategories);
+    const thcs = new Set(presetProfile('thcs').blockedCategories);
+    const tieuHoc = new Set(presetProfile('tieu-hoc').blockedCategories);
+    for (const category of thpt) expect(thcs.has(category)).toBe(true);
+    for (const category of thcs) expect(tieuHoc.has(category)).toBe(true);
+    for (const category of ['social_networks', 'games', 'chat']) {
+      expect(thcs.has(category)).toBe(true);
+      expect(thpt.has(category)).toBe(false);
+    }
+  });
+
+  it('adds the always-blocked categories to a hand-made profile', () => {
+    expect(withAlwaysBlocked(profile({ blockedCategories: ['games'] })).blockedCategories).toEqual(expect.arrayContaining(['games', ...alwaysBlockedCategories]));
+  });
+});
+
+describe('profile schema', () => {
+  it('refuses extra entries that are not domain names', () => {
+    expect(filterProfileSchema.safeParse(profile({ extraBlock: ['*.x.com'] })).success).toBe(false);
+    expect(filterProfileSchema.safeParse(profile({ extraAllow: ['bộgiáodục.vn'] })).success).toBe(true);
+    expect(filterProfileSchema.safeParse(profile({ blockedCategories: ['Bad Category'] })).success).toBe(false);
+  });
+});
+
+describe('tighten (a lesson over the lab baseline)', () => {
+  it('unions blocks, lets allowlist-only win, ORs SafeSearch and takes the stricter YouTube mode', () => {
+    const baseline = profile({ blockedCategories: ['gambling'], safeSearch: false, youtube: 'moderate', blockResponse: 'nxdomain' });
+    const lesson = profile({ id: 'lesson', blockedCategories: ['adult'], mode: 'allowlist-only', safeSearch: true, youtube: 'off' });
+    const tight = tighten(baseline, lesson);
+    expect(tight).toMatchObject({ id: 'lesson', mode: 'allowlist-only', safeSearch: true, youtube: 'moderate', blockResponse: 'nxdomain' });
+    expect(tight.blockedCategories).toEqual(['gambling', 'adult']);
+    expect(filterProfileSchema.parse(tight)).toEqual(tight);
+  });
+
+  it('never lets a lesson’s allow entry reopen what the baseline blocks', () => {
+    const baseline = profile({ blockedCategories: ['gambling'], extraBlock: ['blocked.example.com'] });
+    const lesson = lessonAllowlistProfile('l', 'lesson', ['casino.example.com', 'blocked.example.com', 'scratch.mit.edu']);
+    const policy = compilePolicy(matcher, tighten(baseline, lesson));
+    expect(verdict(policy, 'casino.example.com')).toBe('block');
+    expect(verdict(policy, 'blocked.example.com')).toBe('block');
+    expect(verdict(policy, 'scratch.mit.edu')).toBe('allow');
+    expect(verdict(policy, 'olm.vn')).toBe('allow');
+    expect(verdict(policy, 'elsewhere.example.com')).toBe('block');
+  });
+
+  it('is never looser than either profile, for any pair of profiles and any name', () => {
+    const categories = ['gambling', 'social_networks', 'chat', 'adult', 'easylist', lessonPlatformsCategory];
+    const knownNames = ['casino.example.com', 'bet.vn', 'social.example.com', 'teams.microsoft.com', 'olm.vn', 'ads.example.org', 'good.ads.example.org', 'xxx.example.net'];
+    const name = fc.oneof(fc.constantFrom(...knownNames), domainName, fc.tuple(label, fc.constantFrom(...knownNames)).map(([l, n]) => `${l}.${n}`));
+    const profileArbitrary = fc
+      .record({
+        mode: fc.constantFrom('filtered' as const, 'allowlist-only' as const),
+        blockedCategories: fc.subarray(categories),
+        allowCategories: fc.subarray(categories),
+        extraBlock: fc.subarray(knownNames, { maxLength: 2 }),
+        extraAllow: fc.subarray(knownNames, { maxLength: 2 }),
+      })
+      .map((rules) => profile(rules));
+    const strictness: Record<Verdict, number> = { pass: 0, allow: 0, block: 1 };
+    fc.assert(
+      fc.property(profileArbitrary, profileArbitrary, profileArbitrary, fc.array(name, { minLength: 1, maxLength: 10 }), (baseline, lesson, later, names) => {
+        const a = compilePolicy(matcher, baseline);
+        const b = compilePolicy(matcher, lesson);
+        const c = compilePolicy(matcher, later);
+        const once = compilePolicy(matcher, tighten(baseline, lesson));
+        const twice = compilePolicy(matcher, tighten(tighten(baseline, lesson), later));
+        for (const query of names) {
+          expect(strictness[verdict(once, query)]).toBeGreaterThanOrEqual(Math.max(strictness[verdict(a, query)], strictness[verdict(b, query)]));
+          expect(strictness[verdict(twice, query)]).toBeGreaterThanOrEqual(strictness[verdict(c, query)]);
+          expect(strictness[verdict(twice, query)]).toBeGreaterThanOrEqual(strictness[verdict(once, query)]);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
