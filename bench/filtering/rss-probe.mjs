@@ -11,7 +11,6 @@ const settle = () => {
   globalThis.gc?.();
   globalThis.gc?.();
 };
-// Warm up the code path on a tiny blob first so compiled code is not counted as matcher memory.
 settle();
 const before = process.memoryUsage();
 const started = performance.now();
@@ -25,7 +24,7 @@ process.stdout.write(
   JSON.stringify({
     loadMs: Math.round(loadMs * 10) / 10,
     rssDeltaBytes: after.rss - before.rss,
-    externalDeltaBytes: after.external + after.arrayBuffers - before.external - before.arrayBuffers,
+    externalDeltaBytes: after.external - before.external, // includes arrayBuffers (the blob)
     heapDeltaBytes: after.heapUsed - before.heapUsed,
     rssAfterBytes: after.rss,
     entries: matcher.entryCount,

@@ -5,6 +5,7 @@
 
 import { encodeThumbnailFrame, wholeDesktopScreen } from '../shared/protocol/frame.js';
 import { maxFrameBytes } from '../shared/protocol/limits.js';
+import { ProtocolError } from '../shared/protocol/errors.js';
 import {
   inventorySchema,
   type AgentIdentity,
@@ -22,8 +23,9 @@ import type { ConsoleLink, ConnectionHandlers, PostHandshakeMessage, WelcomeMess
 import type { InventorySource } from './inventory.js';
 import type { AgentLog } from './log.js';
 import type { SessionDesktop } from './platform/session-desktop.js';
+import { WebFiltering, WebFilteringError } from './web-filtering.js';
 
-export const agentCapabilities: readonly string[] = ['screen-lock', 'message', 'thumbnails', 'inventory', 'monitoring-indicator'];
+export const agentCapabilities: readonly string[] = ['screen-lock', 'message', 'thumbnails', 'inventory', 'monitoring-indicator', 'web-filter'];
 
 /** Commands waiting behind the running one; more than this and new ones are refused as busy. */
 export const maxQueuedCommands = 32;
@@ -47,6 +49,8 @@ export interface AgentOptions {
   saveState: (state: PersistedState) => void;
   inventory: InventorySource;
   log: AgentLog;
+  /** The web-filtering feature (absent: this agent runs no DNS filter). */
+  webFiltering?: WebFiltering;
 }
 
 class CommandFailure extends Error {
@@ -85,7 +89,10 @@ export class Agent implements ConnectionHandlers {
 
   /** The state as the wire reports it. */
   get agentState(): AgentState {
-    return toAgentState(this.state);
+    const state = toAgentState(this.state);
+    const filter = this.options.webFiltering?.state();
+    if (filter) state.filter = filter;
+    return state;
   }
 
   /** Re-applies the persisted state before connecting: a lock survives agent and console restarts. */
@@ -137,6 +144,7 @@ export class Agent implements ConnectionHandlers {
 
   onAuthenticated(link: ConsoleLink, welcome: WelcomeMessage): void {
     this.link = link;
+    this.options.webFiltering?.attach((message) => link.send(message));
     // The console decides whether a lesson (and so the indicator) is on; the lock is the agent's
     // own state and stays until the console unlocks it. Hello goes out at once, reporting the
     // lesson as the console just described it; the indicator follows right after.
@@ -162,7 +170,16 @@ export class Agent implements ConnectionHandlers {
   }
 
   onDisconnected(link: ConsoleLink): void {
-    if (this.link === link) this.link = null;
+    if (this.link === link) {
+      this.link = null;
+      this.options.webFiltering?.attach(null);
+    }
+  }
+
+  onFrame(_link: ConsoleLink, frame: Uint8Array): void {
+    const filtering = this.options.webFiltering;
+    if (!filtering) throw new ProtocolError('frame-unexpected', 'this PC runs no web filter');
+    filtering.onChunk(frame);
   }
 
   onMessage(link: ConsoleLink, message: PostHandshakeMessage): void {
@@ -247,6 +264,20 @@ export class Agent implements ConnectionHandlers {
       case 'refreshInventory':
         this.refreshInventory();
         return;
+      case 'setFilter': {
+        const filtering = this.options.webFiltering;
+        if (!filtering) throw new CommandFailure('filter-unavailable', 'this PC runs no web filter');
+        try {
+          await filtering.apply(command);
+        } catch (error) {
+          if (error instanceof WebFilteringError) throw new CommandFailure(error.code, error.message);
+          throw error;
+        }
+        const persisted = filtering.persisted();
+        if (persisted) this.state.filter = persisted;
+        this.save();
+        return;
+      }
       default: {
         const unknown: never = command;
         throw new CommandFailure('command-unsupported', `unsupported command ${JSON.stringify((unknown as { name?: unknown }).name)}`);
@@ -331,6 +362,7 @@ export class Agent implements ConnectionHandlers {
   /** Stops reporting; the desktop is closed by whoever opened it. */
   close(): void {
     this.closed = true;
+    this.options.webFiltering?.close();
     this.unsubscribeSession();
     this.link = null;
   }

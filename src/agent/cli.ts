@@ -29,6 +29,8 @@ const usage = `SafeLab agent
   enrol --console wss://HOST:47100/agent --code K7Q2-M9XD-4HTB [--data-dir D] [--hostname NAME]
   enrol --enrolment-file FILE [--console URL] [--data-dir D] [--hostname NAME]
   run [--platform ${desktopPlatforms.join('|')}] [--data-dir D] [--hostname NAME] [--language vi|en]
+      [--dns-listen 127.0.0.1:53,[::1]:53|off] [--dns-upstream 192.168.1.1:53,…]
+      (the web filter listens on port 53 of loopback by default, except on --platform simulated)
   status [--data-dir D] [--json]
 
 Data folder: --data-dir, else $SAFELAB_AGENT_DATA_DIR, else the per-machine default.
@@ -58,6 +60,8 @@ function parse(args: string[]) {
         hostname: { type: 'string' },
         platform: { type: 'string' },
         language: { type: 'string' },
+        'dns-listen': { type: 'string' },
+        'dns-upstream': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -110,6 +114,23 @@ function safeReadConfig(dataDir: string) {
   }
 }
 
+/** "127.0.0.1:5353,[::1]:5353" -> addresses; used for --dns-listen and --dns-upstream. */
+function parseAddressList(text: string, flag: string): { host: string; port: number }[] {
+  const out: { host: string; port: number }[] = [];
+  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const m = /^\[([0-9a-fA-F:.%\w]+)\]:(\d+)$/.exec(part) ?? /^([0-9.]+):(\d+)$/.exec(part);
+    const port = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`${flag}: "${part}" is not ADDRESS:PORT (IPv6 as [::1]:53)`);
+    out.push({ host: m[1]!, port });
+  }
+  if (out.length === 0) throw new UsageError(`${flag} needs at least one ADDRESS:PORT`);
+  return out;
+}
+
+function parseDnsListen(text: string): { host: string; port: number }[] | 'off' {
+  return text.trim() === 'off' ? 'off' : parseAddressList(text, '--dns-listen');
+}
+
 async function runCommand(args: string[], log: AgentLog): Promise<number> {
   const flags = parse(args);
   const platform = flags.platform;
@@ -126,6 +147,8 @@ async function runCommand(args: string[], log: AgentLog): Promise<number> {
     ...(platform !== undefined ? { platform } : {}),
     ...(flags.hostname !== undefined ? { hostname: flags.hostname } : {}),
     ...(language !== undefined ? { language: language as Language } : {}),
+    ...(flags['dns-listen'] !== undefined ? { dnsListen: parseDnsListen(flags['dns-listen']) } : {}),
+    ...(flags['dns-upstream'] !== undefined ? { dnsUpstreams: parseAddressList(flags['dns-upstream'], '--dns-upstream') } : {}),
   });
   let signalled = false;
   const onSignal = (signal: string): void => {

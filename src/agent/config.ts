@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync } from 'node
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { lessonStateSchema, type AgentState, type LessonState } from '../shared/protocol/messages.js';
+import { agentFilterStateSchema, lessonStateSchema, type AgentState, type LessonState } from '../shared/protocol/messages.js';
 import { maxMessageTextChars } from '../shared/protocol/limits.js';
 import { writeFileAtomic } from './atomic-file.js';
 
@@ -158,6 +158,8 @@ export const persistedStateSchema = z.object({
   locked: z.boolean(),
   lockMessage: z.string().max(maxMessageTextChars).optional(),
   lesson: lessonStateSchema.nullable(),
+  /** The web filter list + profile last installed (the list itself lives in the dns folder). */
+  filter: agentFilterStateSchema.omit({ listening: true }).optional(),
   savedAt: z.number(),
 });
 /** What the agent enforces, kept across agent restarts and console absences. */
@@ -204,6 +206,7 @@ export function writeAgentState(dataDir: string, state: PersistedState): void {
 export function toAgentState(state: PersistedState): AgentState {
   const out: AgentState = { locked: state.locked, lessonActive: state.lesson?.active ?? false };
   if (state.locked && state.lockMessage !== undefined) out.lockMessage = state.lockMessage;
+  if (state.filter) out.filter = { ...state.filter };
   return out;
 }
 

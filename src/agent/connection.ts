@@ -45,6 +45,8 @@ export interface ConnectionHandlers {
   onAuthenticated(link: ConsoleLink, welcome: WelcomeMessage): void;
   /** A validated command, thumbnail request or other post-handshake message. */
   onMessage(link: ConsoleLink, message: PostHandshakeMessage): void;
+  /** A binary frame after the handshake (filter-list chunks); throw ProtocolError to refuse it. */
+  onFrame?(link: ConsoleLink, frame: Uint8Array): void;
   onDisconnected(link: ConsoleLink): void;
 }
 
@@ -230,8 +232,20 @@ export class ConsoleConnection {
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
       touch();
       if (isBinary) {
-        sendError('frame-unexpected', 'the agent accepts no binary frames');
-        log('invalid-message', { code: 'frame-unexpected' });
+        // The only binary frames a console sends are filter-list chunks, and only after auth.
+        if (phase !== 'ready' || !handlers.onFrame) {
+          sendError('frame-unexpected', 'binary frame before the handshake finished');
+          log('invalid-message', { code: 'frame-unexpected' });
+          return;
+        }
+        try {
+          handlers.onFrame(link, data as Buffer);
+        } catch (error) {
+          const code = error instanceof ProtocolError ? error.code : 'frame-malformed';
+          const text = error instanceof Error ? error.message : String(error);
+          sendError(code, text);
+          log('invalid-message', { code, detail: text.slice(0, 160) });
+        }
         return;
       }
       let message: ConsoleMessage;

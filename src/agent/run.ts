@@ -13,6 +13,11 @@ import type { AgentLog } from './log.js';
 import { openDesktop } from './platform/select.js';
 import type { DesktopPlatform, SessionDesktop } from './platform/session-desktop.js';
 import { agentVersion } from './version.js';
+import { defaultListenAddresses, type DnsListenAddress } from './dns/server.js';
+import type { UpstreamServer } from './dns/upstream.js';
+import { startWebFilter, systemResolverPort, type WebFilter } from './dns/web-filter.js';
+import { LinuxSystemControl } from './system/linux/system-control.js';
+import { WebFiltering } from './web-filtering.js';
 
 export interface RunOptions {
   dataDir: string;
@@ -22,6 +27,10 @@ export interface RunOptions {
   language?: Language;
   log: AgentLog;
   inventory?: InventorySource;
+  /** Where the web filter listens; 'off' runs none. Default: loopback :53, except for simulated PCs (off). */
+  dnsListen?: DnsListenAddress[] | 'off';
+  /** Upstream resolvers set by IT; default: the ones the system used before the filter. */
+  dnsUpstreams?: UpstreamServer[];
 }
 
 /** run without enrolment: the CLI explains how to enrol. */
@@ -54,6 +63,11 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   log('starting', { version: agentVersion(), machineId: config.machineId, dataDir, platform: options.platform ?? 'auto' });
 
   const desktop = await openDesktop(options.platform, { hostname, language, log: (line) => log('desktop', { detail: line }) });
+  // The filter exists before the feature that reports its blocked attempts: forward the signal.
+  let onBlockedAttempt = (): void => {};
+  const webFilter = await openWebFilter(options, desktop.platform, log, () => onBlockedAttempt());
+  const webFiltering = new WebFiltering({ webFilter, initial: read.state.filter, log });
+  onBlockedAttempt = webFiltering.onBlockedAttempt;
   const agent = new Agent({
     desktop,
     identity: {
@@ -66,6 +80,7 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
     saveState: (state) => writeAgentState(dataDir, state),
     inventory: options.inventory ?? gatherInventory,
     log,
+    webFiltering,
   });
   // Lock again before dialling: the console may be away for a long time.
   await agent.restore();
@@ -77,6 +92,7 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   let stopping: Promise<void> | null = null;
   const shutdown = async (): Promise<void> => {
     agent.close();
+    if (webFilter) await webFilter.stop().catch((error: unknown) => log('dns-stop-failed', { reason: String(error) }));
     await desktop.close().catch((error: unknown) => log('desktop-close-failed', { reason: String(error) }));
   };
   const done = connection.stopped.then(async (reason) => {
@@ -107,4 +123,34 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
       await stopping;
     },
   };
+}
+
+/**
+ * Starts the DNS web filter. A filter that cannot start (port 53 taken, no rights) must not stop
+ * the lock and the lesson features: the agent runs on and reports that it filters nothing.
+ */
+async function openWebFilter(
+  options: RunOptions,
+  platform: DesktopPlatform,
+  log: AgentLog,
+  onBlockedAttempt: () => void,
+): Promise<WebFilter | null> {
+  const listen = options.dnsListen ?? (platform === 'simulated' ? 'off' : [...defaultListenAddresses]);
+  if (listen === 'off') return null;
+  // Only a filter on port 53 of a real PC can become the system resolver.
+  const system =
+    platform === 'linux' && listen.every((l) => l.port === systemResolverPort) ? new LinuxSystemControl({ dataDir: options.dataDir }) : undefined;
+  try {
+    return await startWebFilter({
+      dataDir: options.dataDir,
+      listen,
+      ...(options.dnsUpstreams ? { upstreams: options.dnsUpstreams } : {}),
+      ...(system ? { system } : {}),
+      log,
+      onBlockedAttempt,
+    });
+  } catch (error) {
+    log('dns-unavailable', { reason: (error as Error).message });
+    return null;
+  }
 }

@@ -76,8 +76,9 @@ function connect(dataDir: string): Api {
           body: JSON.stringify(input ?? {}),
         });
       } catch (error) {
-        const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-        throw new NotRunningError('errors.consoleUnreachable', { url: file.apiUrl, reason: cause });
+        const { cause } = error as { cause?: { code?: string; message?: string } };
+        const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+        throw new NotRunningError('errors.consoleUnreachable', { url: file.apiUrl, reason });
       }
       const text = await response.text();
       let body: unknown = null;

@@ -90,6 +90,9 @@ export class AgentHub implements ConnectionOwner {
       clientTracking: false,
     });
     this.wss.on('connection', this.onConnection);
+    // ws re-emits the HTTPS server's errors (EADDRINUSE…) here; listen() reports them already,
+    // and an 'error' event nobody listens to would crash the console.
+    this.wss.on('error', () => undefined);
     this.desk = new EnrolmentDesk({
       store: options.store,
       fingerprint: this.fingerprint,

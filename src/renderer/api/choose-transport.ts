@@ -2,7 +2,7 @@
 import { createElectronTransport } from './electron-transport.js';
 import { takeToken, type KeyValueStorage } from './token.js';
 import type { ConsoleTransport } from './transport.js';
-import { createWebTransport } from './web-transport.js';
+import { createWebTransport, type EventSocket } from './web-transport.js';
 
 export type TransportChoice = { transport: ConsoleTransport } | { transport: null; reason: 'no-token' };
 
@@ -22,7 +22,8 @@ export function chooseTransport(): TransportChoice {
     transport: createWebTransport({
       baseUrl: window.location.origin,
       token,
-      openSocket: (url, protocols) => new WebSocket(url, protocols),
+      // The DOM types its handlers with DOM events; EventSocket names only what the transport reads.
+      openSocket: (url, protocols) => new WebSocket(url, protocols) as unknown as EventSocket,
     }),
   };
 }

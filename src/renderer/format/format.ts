@@ -33,6 +33,11 @@ export function formatTime(language: Language, epochMs: number): string {
   return new Intl.DateTimeFormat(locale(language), { hour: '2-digit', minute: '2-digit' }).format(epochMs);
 }
 
+/** Time with seconds, for "updated at" lines that change every few seconds. */
+export function formatClock(language: Language, epochMs: number): string {
+  return new Intl.DateTimeFormat(locale(language), { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(epochMs);
+}
+
 export function formatDateTime(language: Language, epochMs: number): string {
   return new Intl.DateTimeFormat(locale(language), { dateStyle: 'short', timeStyle: 'short' }).format(epochMs);
 }

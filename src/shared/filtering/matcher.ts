@@ -4,7 +4,7 @@
 // The blob is checked completely before a matcher exists (magic, version, checksum, every offset,
 // sort order, set indices), so a corrupted transfer throws FilterListError and the agent keeps the
 // matcher it had. Tables are typed-array views into the blob (no copy); the only memory of its own
-// is a bucket index over the top bits of h1 (512 KB for 1 M names) that turns each probe into a
+// is a bucket index over the top bits of h1 (256 KB for 1 M names) that turns each probe into a
 // short linear scan within one or two cache lines.
 
 import {
@@ -94,9 +94,9 @@ export class DomainMatcher {
     this.indexByName = new Map(fields.categoryNames.map((name, index) => [name, index]));
     this.view = { listed: false, categories: new Uint32Array(fields.setWords) };
 
-    // Bucket index: 4-8 entries per bucket on average (n/2..n bytes of index), at most 2^21 buckets.
+    // Bucket index: 8-16 entries per bucket on average (n/4..n/2 bytes of index), at most 2^21 buckets.
     const entries = fields.entryCount;
-    const bits = Math.min(21, Math.max(1, Math.floor(Math.log2(Math.max(entries, 1))) - 2));
+    const bits = Math.min(21, Math.max(1, Math.floor(Math.log2(Math.max(entries, 1))) - 3));
     const bucketCount = 1 << bits;
     this.bucketShift = 32 - bits;
     const buckets = new Uint32Array(bucketCount + 1);
@@ -259,7 +259,7 @@ export class DomainMatcher {
           // name[i+1, end) is a complete parent (or the name itself when i = -1): probe it.
           const length = end - i - 1;
           const h1 = avalanche(a ^ length);
-          // Buckets hold ~8 entries on average: a linear scan over h1 beats a binary search's
+          // Buckets hold 8-16 entries: a linear scan over h1 beats a binary search's
           // unpredictable branches and stays within one or two cache lines.
           const bucket = h1 >>> shift;
           let k = buckets[bucket]!;

@@ -4,7 +4,7 @@
 export const protocolVersion = 1;
 
 /** Largest JSON control message accepted from either end. */
-export const maxControlMessageBytes = 64 * 1024;
+export const maxControlMessageBytes = 512 * 1024;
 
 /** Largest binary frame (header + JPEG) accepted from an agent. A 1920 px JPEG at q80 fits. */
 export const maxFrameBytes = 1024 * 1024;
@@ -37,3 +37,9 @@ export const commandTimeoutMs = 5_000;
 
 /** Longest lock / chat message text a teacher may send. */
 export const maxMessageTextChars = 500;
+
+/** Largest compiled filter list the console may push (1 M domains compile to about 10 MB). */
+export const maxFilterListBytes = 64 * 1024 * 1024;
+
+/** Most blocked attempts in one report an agent sends. */
+export const maxBlockedAttemptsPerReport = 100;

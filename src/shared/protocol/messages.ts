@@ -15,7 +15,8 @@
 //   frame or a thumbnailError), session/inventory updates. Heartbeats are websocket ping/pong.
 
 import { z } from 'zod';
-import { maxMessageTextChars, maxThumbnailWidthPx, protocolVersion } from './limits.js';
+import { filterProfileSchema } from '../filtering/profile.js';
+import { maxBlockedAttemptsPerReport, maxFilterListBytes, maxMessageTextChars, maxThumbnailWidthPx, protocolVersion } from './limits.js';
 
 const base64 = z.string().max(4096).regex(/^[A-Za-z0-9+/=_-]*$/, 'base64 text');
 const machineId = z.string().regex(/^[a-z0-9-]{8,64}$/, 'machine id');
@@ -50,10 +51,23 @@ export const lessonStateSchema = z.object({
 });
 export type LessonState = z.infer<typeof lessonStateSchema>;
 
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha-256 hex');
+
+/** The web filter in force on an agent: which compiled list and which profile. */
+export const agentFilterStateSchema = z.object({
+  listSha256: sha256Hex.optional(),
+  profileId: z.string().max(64).optional(),
+  mode: z.enum(['filtered', 'allowlist-only']).optional(),
+  /** Where the agent's DNS filter answers (e.g. "127.0.0.1:53"); absent when it does not run. */
+  listening: z.array(shortText).max(4).optional(),
+});
+export type AgentFilterState = z.infer<typeof agentFilterStateSchema>;
+
 export const agentStateSchema = z.object({
   locked: z.boolean(),
   lockMessage: messageText.optional(),
   lessonActive: z.boolean(),
+  filter: agentFilterStateSchema.optional(),
 });
 export type AgentState = z.infer<typeof agentStateSchema>;
 
@@ -81,6 +95,20 @@ export const commandSchema = z.discriminatedUnion('name', [
   z.object({ name: z.literal('showMessage'), text: messageText.min(1), title: shortText.optional() }),
   z.object({ name: z.literal('setLesson'), lesson: lessonStateSchema }),
   z.object({ name: z.literal('refreshInventory') }),
+  /**
+   * Switch the web filter. `list` names the compiled list by SHA-256; with `transferId` its bytes
+   * were just sent as filter-chunk frames, without it the agent must already hold that list
+   * (else it fails with code 'filter-list-missing' and the console sends it).
+   */
+  z.object({
+    name: z.literal('setFilter'),
+    profile: filterProfileSchema,
+    list: z.object({
+      sha256: sha256Hex,
+      bytes: z.number().int().min(1).max(maxFilterListBytes),
+      transferId: z.number().int().min(0).max(0xffffffff).optional(),
+    }),
+  }),
 ]);
 export type Command = z.infer<typeof commandSchema>;
 export type CommandName = Command['name'];
@@ -140,6 +168,14 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ack'), id: commandId, ok: z.boolean(), error: errorBodySchema.optional(), state: agentStateSchema }),
   z.object({ type: z.literal('session'), session: sessionInfoSchema }),
   z.object({ type: z.literal('inventory'), inventory: inventorySchema }),
+  /** Blocked web attempts since the last report: time, name, category — never page content. */
+  z.object({
+    type: z.literal('blocked'),
+    attempts: z
+      .array(z.object({ time: z.number(), name: z.string().min(1).max(253), category: z.string().max(64) }))
+      .min(1)
+      .max(maxBlockedAttemptsPerReport),
+  }),
   z.object({ type: z.literal('thumbnailError'), requestId: z.number().int().min(0).max(0xffffffff), error: errorBodySchema }),
   z.object({ type: z.literal('error'), error: errorBodySchema }),
 ]);

@@ -40,7 +40,7 @@ export function assertBuilt(): void {
   builtFile('main/cli.js');
   builtFile('agent/cli.js');
   const stale = [
-    ...staleSources('main', ['electron']),
+    ...staleSources('main', ['electron', 'filtering']),
     // The console and the simulated agent do not load the filtering code yet.
     ...staleSources('shared', ['filtering']),
     ...staleSources('agent', ['linux', 'win32', 'dns', 'system']),

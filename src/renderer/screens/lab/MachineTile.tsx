@@ -1,0 +1,95 @@
+// One student PC: its live screen (only during a lesson), name, user, online/locked state.
+// The checkbox selects it (Space or Enter); a click on the screen does the same with a mouse.
+import type { KeyboardEvent } from 'react';
+import type { Machine } from '../../../shared/api/contract.js';
+import { Icon } from '../../components/Icon.js';
+import { useText } from '../../i18n/use-text.js';
+import { useDialogs } from '../../state/dialogs.js';
+import { useSelection } from '../../state/selection.js';
+import { useThumbnails } from '../../state/thumbnails.js';
+
+export function MachineTile({ machine, lessonActive }: { machine: Machine; lessonActive: boolean }) {
+  const t = useText();
+  const selected = useSelection((s) => !!s.selected[machine.id]);
+  const thumb = useThumbnails((s) => s.byMachine[machine.id]);
+  const toggle = () => useSelection.getState().toggle(machine.id);
+  const canWatch = lessonActive && machine.online;
+  const openLive = () => {
+    if (canWatch) useDialogs.getState().show({ kind: 'liveView', machineId: machine.id });
+  };
+  const onCheckboxKey = (event: KeyboardEvent<HTMLInputElement>) => {
+    // Checkboxes answer Space natively; teachers also press Enter.
+    if (event.key === 'Enter') {
+      event.preventDefault();
+      toggle();
+    }
+  };
+  const locked = machine.state.locked;
+  const placeholder = !machine.online ? t('ui.tile.offline') : !lessonActive ? t('ui.tile.noLesson') : t('ui.tile.waiting');
+  const classes = ['tile', machine.online ? 'is-online' : 'is-offline', locked ? 'is-locked' : '', selected ? 'is-selected' : ''].join(' ');
+
+  return (
+    <li
+      className={classes}
+      data-testid="machine-tile"
+      data-machine-id={machine.id}
+      data-online={machine.online}
+      data-locked={locked}
+      data-live={!!thumb}
+    >
+      <div className="tile-head">
+        <label className="tile-check">
+          <input type="checkbox" checked={selected} onChange={toggle} onKeyDown={onCheckboxKey} aria-label={t('ui.tile.select', { name: machine.name })} />
+          <span className="tile-name">{machine.name}</span>
+        </label>
+        <span className={`status ${machine.online ? 'online' : 'offline'}`}>
+          <span className="dot" aria-hidden="true" />
+          {machine.online ? t('ui.machine.online') : t('ui.machine.offline')}
+        </span>
+      </div>
+      <div className="tile-screen" onClick={toggle} onDoubleClick={openLive}>
+        {thumb ? (
+          <img src={thumb.url} alt={t('ui.tile.screenOf', { name: machine.name })} width={thumb.width} height={thumb.height} draggable={false} />
+        ) : (
+          <div className="tile-placeholder">
+            <Icon name="monitor" size={32} />
+            <span>{placeholder}</span>
+          </div>
+        )}
+        {locked && (
+          <span className="badge-locked" data-testid="locked-badge">
+            <Icon name="lock" size={14} />
+            {t('ui.machine.locked')}
+          </span>
+        )}
+      </div>
+      <div className="tile-foot">
+        <span className={`tile-user ${machine.user ? '' : 'muted'}`}>
+          <Icon name="user" size={14} />
+          {machine.user ?? t('ui.machine.noUser')}
+        </span>
+        <span className="tile-buttons">
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={t('ui.tile.liveView', { name: machine.name })}
+            title={canWatch ? t('ui.tile.liveView', { name: machine.name }) : t('ui.tile.liveViewNeedsLesson')}
+            disabled={!canWatch}
+            onClick={openLive}
+          >
+            <Icon name="expand" />
+          </button>
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={t('ui.tile.details', { name: machine.name })}
+            title={t('ui.tile.details', { name: machine.name })}
+            onClick={() => useDialogs.getState().show({ kind: 'details', machineId: machine.id })}
+          >
+            <Icon name="info" />
+          </button>
+        </span>
+      </div>
+    </li>
+  );
+}

@@ -1,0 +1,52 @@
+// Starting the console when something is in the way: a taken port, or a console already running
+// on the same data folder. The teacher gets a message naming the problem, not a crash.
+import { createServer, type Server } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConsole } from '../../../src/main/console.js';
+import { readConsoleFile } from '../../../src/main/console-file.js';
+import { removeDir, tempDataDir } from '../helpers/console-process.js';
+import { startTestConsole, type TestConsole } from '../helpers/in-process-console.js';
+
+let dataDir: string;
+let blocker: Server;
+let blockedPort: number;
+
+beforeAll(async () => {
+  dataDir = tempDataDir('startup');
+  blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  blockedPort = (blocker.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => blocker.close(resolve));
+  removeDir(dataDir);
+});
+
+describe('console start-up', { timeout: 60_000 }, () => {
+  it('names the taken agent port instead of crashing, and leaves nothing behind', async () => {
+    const attempt = startConsole({ dataDir, agentHost: '127.0.0.1', agentPort: blockedPort, apiPort: 0, shell: 'web', log: () => undefined });
+    await expect(attempt).rejects.toThrow(new RegExp(`Cổng ${blockedPort} đang bị một chương trình khác dùng[\\s\\S]*--agent-port`));
+    expect(readConsoleFile(dataDir)).toBeNull();
+  });
+
+  it('names the taken API port too', async () => {
+    const attempt = startConsole({ dataDir, agentHost: '127.0.0.1', agentPort: 0, apiPort: blockedPort, shell: 'web', log: () => undefined });
+    await expect(attempt).rejects.toThrow(/Port \d+ is used by another program[\s\S]*--api-port/);
+  });
+
+  it('refuses a second console on the same data folder while the first runs', async () => {
+    const first: TestConsole = await startTestConsole({ dataDir });
+    try {
+      // Same process here, so pretend the first console is another live process (our parent).
+      const file = readConsoleFile(dataDir)!;
+      const { writeConsoleFile } = await import('../../../src/main/console-file.js');
+      writeConsoleFile(dataDir, { ...file, pid: process.ppid });
+      await expect(startConsole({ dataDir, agentPort: 0, apiPort: 0, shell: 'web', log: () => undefined })).rejects.toThrow(/đã đang chạy[\s\S]*already running/);
+      writeConsoleFile(dataDir, file);
+    } finally {
+      await first.close();
+    }
+    expect(readConsoleFile(dataDir)).toBeNull();
+  });
+});

@@ -1,0 +1,126 @@
+// The agent's web-filtering feature: chunked list transfer, checksum, profile switch, blocked reports.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promises as dnsPromises } from 'node:dns';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeFilterChunks, filterChunkBytes } from '../../../src/shared/protocol/frame.js';
+import { ProtocolError } from '../../../src/shared/protocol/errors.js';
+import type { AgentMessage } from '../../../src/shared/protocol/messages.js';
+import { startWebFilter, type WebFilter } from '../../../src/agent/dns/web-filter.js';
+import { WebFiltering, WebFilteringError } from '../../../src/agent/web-filtering.js';
+import { compileTestList, lessonProfile, schoolProfile } from '../dns/lists.js';
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+let dataDir: string;
+let web: WebFilter;
+let filtering: WebFiltering;
+let sent: AgentMessage[];
+
+async function lookup(name: string): Promise<string[] | string> {
+  const resolver = new dnsPromises.Resolver({ timeout: 2000, tries: 1 });
+  const port = web.status().listening[0]!.port;
+  resolver.setServers([`127.0.0.1:${port}`]);
+  try {
+    return await resolver.resolve4(name);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code ?? 'error';
+  }
+}
+
+beforeEach(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'safelab-webfiltering-'));
+  sent = [];
+  let onBlocked = (): void => {};
+  // No upstream: allowed names fail (SERVFAIL), blocked names are answered locally.
+  web = await startWebFilter({ dataDir, listen: [{ host: '127.0.0.1', port: 0 }], upstreams: [], onBlockedAttempt: () => onBlocked() });
+  filtering = new WebFiltering({ webFilter: web, initial: undefined, log: () => {} });
+  onBlocked = filtering.onBlockedAttempt;
+  filtering.attach((m) => sent.push(m));
+});
+
+afterEach(async () => {
+  filtering.close();
+  await web.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function send(list: Uint8Array, transferId: number): void {
+  for (const frame of encodeFilterChunks(transferId, list)) filtering.onChunk(frame);
+}
+
+describe('agent web filtering', () => {
+  it('installs a list sent in chunks and then blocks what the profile blocks', async () => {
+    const list = compileTestList();
+    send(list, 7);
+    await filtering.apply({ name: 'setFilter', profile: schoolProfile(), list: { sha256: sha256(list), bytes: list.byteLength, transferId: 7 } });
+    expect(filtering.state()).toMatchObject({ listSha256: sha256(list), profileId: 'thcs', mode: 'filtered' });
+    expect(await lookup('www.porn.test')).toEqual(['0.0.0.0']);
+  });
+
+  it('reassembles a list larger than one chunk', async () => {
+    const big = compileTestList(Array.from({ length: 120_000 }, (_, i) => `site${i}.adult-${i % 97}.test`));
+    expect(big.byteLength).toBeGreaterThan(filterChunkBytes);
+    send(big, 8);
+    await filtering.apply({ name: 'setFilter', profile: schoolProfile(), list: { sha256: sha256(big), bytes: big.byteLength, transferId: 8 } });
+    expect(await lookup(`a.site119999.adult-${119999 % 97}.test`)).toEqual(['0.0.0.0']);
+  });
+
+  it('refuses a damaged transfer and keeps the previous list in force', async () => {
+    const good = compileTestList();
+    send(good, 1);
+    await filtering.apply({ name: 'setFilter', profile: schoolProfile(), list: { sha256: sha256(good), bytes: good.byteLength, transferId: 1 } });
+    const damaged = compileTestList(['new.test']);
+    const expected = sha256(damaged);
+    damaged[damaged.byteLength - 1] ^= 0xff;
+    send(damaged, 2);
+    await expect(
+      filtering.apply({ name: 'setFilter', profile: schoolProfile(), list: { sha256: expected, bytes: damaged.byteLength, transferId: 2 } }),
+    ).rejects.toMatchObject({ code: 'filter-list-corrupt' });
+    expect(filtering.state()?.listSha256).toBe(sha256(good));
+    expect(await lookup('porn.test')).toEqual(['0.0.0.0']);
+  });
+
+  it('switches profile without a resend only when it already holds the named list', async () => {
+    const list = compileTestList();
+    await expect(
+      filtering.apply({ name: 'setFilter', profile: lessonProfile(), list: { sha256: sha256(list), bytes: list.byteLength } }),
+    ).rejects.toBeInstanceOf(WebFilteringError);
+    send(list, 3);
+    await filtering.apply({ name: 'setFilter', profile: schoolProfile(), list: { sha256: sha256(list), bytes: list.byteLength, transferId: 3 } });
+    await filtering.apply({ name: 'setFilter', profile: lessonProfile(), list: { sha256: sha256(list), bytes: list.byteLength } });
+    expect(filtering.state()?.mode).toBe('allowlist-only');
+    // Allowlist-only: a name outside the lesson platforms is refused locally.
+    expect(await lookup('news.example.test')).toEqual(['0.0.0.0']);
+  });
+
+  it('rejects chunks out of order or from nowhere', () => {
+    const list = compileTestList(Array.from({ length: 120_000 }, (_, i) => `x${i}.test`));
+    const frames = encodeFilterChunks(5, list);
+    expect(frames.length).toBeGreaterThan(1);
+    expect(() => filtering.onChunk(frames[1]!)).toThrow(ProtocolError);
+    filtering.onChunk(frames[0]!);
+    expect(() => filtering.onChunk(frames[0]!)).toThrow(ProtocolError);
+  });
+
+  it('reports blocked attempts in one batch with name and category only', async () => {
+    const list = compileTestList();
+    send(list, 9);
+    await filtering.apply({ name: 'setFilter', profile: schoolProfile(), list: { sha256: sha256(list), bytes: list.byteLength, transferId: 9 } });
+    await lookup('porn.test');
+    await lookup('casino.test');
+    const deadline = Date.now() + 5000;
+    while (sent.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toHaveLength(1);
+    const report = sent[0]!;
+    expect(report.type).toBe('blocked');
+    if (report.type !== 'blocked') return;
+    expect(report.attempts.map((a) => [a.name, a.category])).toEqual([
+      ['porn.test', 'adult'],
+      ['casino.test', 'gambling'],
+    ]);
+    expect(Object.keys(report.attempts[0]!).sort()).toEqual(['category', 'name', 'time']);
+  });
+});
