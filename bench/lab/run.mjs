@@ -46,9 +46,8 @@ async function runOne(n) {
   const dataDir = mkdtempSync(join(tmpdir(), `safelab-bench-${n}-`));
   const children = [];
   try {
-    const consoleProc = spawn(process.execPath, [join(root, 'dist/main/start.js'), '--data-dir', dataDir, '--api-port', '0', '--agent-port', '0', '--no-demo'], {
+    const consoleProc = spawn(process.execPath, [join(root, 'dist/main/start.js'), '--data-dir', dataDir, '--api-port', '0', '--agent-port', '0', '--no-demo', '--web'], {
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, SAFELAB_NO_ELECTRON: '1' },
     });
     children.push(consoleProc);
     const info = await waitFor('console.json', () => existsSync(join(dataDir, 'console.json')) && JSON.parse(readFileSync(join(dataDir, 'console.json'), 'utf8')), 30_000);

@@ -10,14 +10,16 @@ const handlers = {
     desktop = await createLinuxDesktop({ display, language: 'vi', capture });
     return { screens: desktop.sessionInfo().screens };
   },
-  async captureBatch({ count, width, quality }) {
-    // Back to back: the cost of one thumbnail (capture + scale + encode), nothing else.
+  async captureBatch({ count, width, quality, fresh = false }) {
+    // Back to back: the cost of one thumbnail (capture + scale + encode), nothing else. With
+    // `fresh`, the quality alternates by one so the desktop cannot hand back its last thumbnail
+    // (it does that while the screen is unchanged) and every call really reads the screen.
     const cpuBefore = process.cpuUsage();
     const wall = [];
     const bytes = [];
     for (let i = 0; i < count; i++) {
       const t = performance.now();
-      const shot = await desktop.capture({ width, quality, screen: 'all' });
+      const shot = await desktop.capture({ width, quality: fresh ? quality + (i % 2) : quality, screen: 'all' });
       wall.push(performance.now() - t);
       bytes.push(shot.jpeg.length);
     }

@@ -4,7 +4,7 @@
 // lock command to a locked screen. Prints a table with the ratio ours/theirs and writes JSON.
 //
 // Usage: npx tsc -p tsconfig.build.json && node bench/linux/run.mjs
-//   [--sizes 1366x768,1920x1080] [--busy-sizes 1920x1080] [--thumbs 20] [--idle-seconds 3]
+//   [--sizes 1366x768,1920x1080] [--busy-sizes 1920x1080] [--still-sizes 1920x1080] [--thumbs 20] [--idle-seconds 3]
 //   [--serve-seconds 10] [--lock-rounds 3] [--veyon yes|no]
 // Needs xvfb and xterm; the Veyon half needs veyon-service veyon-master veyon-plugins
 // libqca-qt5-2-plugins and root (network + PID namespace). Every wait is bounded; every process
@@ -29,6 +29,8 @@ const serveSeconds = Number(args.get('serve-seconds') ?? 10);
 const lockRounds = Number(args.get('lock-rounds') ?? 3);
 /** Sizes also measured with a busy screen (a terminal redrawing most of the screen twice a second). */
 const busySizes = (args.get('busy-sizes') ?? '1920x1080').split(',').filter(Boolean);
+/** Sizes also measured with a still screen (a student reading), SafeLab only: shows the DAMAGE reuse. */
+const stillSizes = (args.get('still-sizes') ?? '1920x1080').split(',').filter(Boolean);
 const wantVeyon = (args.get('veyon') ?? 'yes') !== 'no';
 const lockCover = 0x0d2a45; // colours.lockCover in src/agent/platform/linux/panels.ts
 const veyonKey = 'safelab-bench';
@@ -93,8 +95,8 @@ async function measureOursX11Capture(display) {
   await probe.call('start', { display, capture: 'x11' });
   await sleep(idleSeconds * 1000);
   const idleRss = procStat(probe.pid).rssBytes;
-  await probe.call('captureBatch', { count: 3, width: 320, quality: 60 });
-  const batch = await probe.call('captureBatch', { count: thumbs, width: 320, quality: 60 });
+  await probe.call('captureBatch', { count: 3, width: 320, quality: 60, fresh: true });
+  const batch = await probe.call('captureBatch', { count: thumbs, width: 320, quality: 60, fresh: true });
   const rss = procStat(probe.pid).rssBytes;
   await probe.call('close').catch(() => undefined);
   return { idleRssBytes: idleRss, rssAfterBytes: rss, cpuMsPerThumbnail: batch.cpuMicrosPerThumbnail / 1000, wallMsMedian: median(batch.wall) };
@@ -106,8 +108,8 @@ async function measureOurs(display, width, height) {
   await sleep(idleSeconds * 1000);
   const idleRss = procStat(probe.pid).rssBytes;
 
-  await probe.call('captureBatch', { count: 3, width: 320, quality: 60 }); // warm-up (first sharp/pango use)
-  const batch = await probe.call('captureBatch', { count: thumbs, width: 320, quality: 60 });
+  await probe.call('captureBatch', { count: 3, width: 320, quality: 60, fresh: true }); // warm-up (first sharp/pango use)
+  const batch = await probe.call('captureBatch', { count: thumbs, width: 320, quality: 60, fresh: true });
   const bytesPerThumbnail = {};
   for (const q of [50, 60, 70]) bytesPerThumbnail[q] = median((await probe.call('captureBatch', { count: 5, width: 320, quality: q })).bytes);
 
@@ -137,9 +139,41 @@ async function measureOurs(display, width, height) {
     lock.push({ ackMs, visibleMs, unlockMs });
     await sleep(300);
   }
+  // Recovery: the lock is up, a student unmaps its window, or kills its X connection (xkill).
+  const recovery = {};
+  await probe.call('lock', { message: 'Các em hãy chú ý lên bảng' });
+  for (const [name, attack] of [
+    ['unmapMs', 'windowunmap'],
+    ['xkillMs', 'xkill'],
+  ]) {
+    const cover = spawnSync('xdotool', ['search', '--name', '^SafeLab lock$'], { env: { ...process.env, DISPLAY: display }, encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    const t = performance.now();
+    if (attack === 'xkill') spawnSync('xkill', ['-id', cover], { env: { ...process.env, DISPLAY: display } });
+    else spawnSync('xdotool', ['windowunmap', cover], { env: { ...process.env, DISPLAY: display } });
+    // From the attack until the corners show the lock again. If the first look already finds it
+    // back, the lock returned faster than we can watch: the figure is then that first look.
+    let seenGone = false;
+    let back = NaN;
+    for (;;) {
+      const locked = (await watch.read(points)).every((p) => !differs(p, lockCover, 2));
+      const elapsed = performance.now() - t;
+      if (!locked) seenGone = true;
+      else {
+        // xdotool/xkill had finished (so X had done the attack) before the first look.
+        back = elapsed;
+        break;
+      }
+      if (elapsed > 5_000) break;
+      await sleep(1);
+    }
+    recovery[name] = back;
+    recovery[`${name.replace('Ms', '')}SeenGone`] = seenGone;
+  }
+  await probe.call('unlock');
   watch.close();
   await probe.call('close').catch(() => undefined);
   return {
+    recovery,
     tool: 'safelab',
     idle: { rssBytes: idleRss },
     backToBack: { cpuMsPerThumbnail: batch.cpuMicrosPerThumbnail / 1000, wallMsMedian: median(batch.wall) },
@@ -197,6 +231,10 @@ try {
     const [width, height] = size.split('x').map(Number);
     scenarios.push({ width, height, activity: 'busy' });
   }
+  for (const size of stillSizes) {
+    const [width, height] = size.split('x').map(Number);
+    scenarios.push({ width, height, activity: 'still' });
+  }
   for (const { width, height, activity } of scenarios) {
     console.error(`— ${width}x${height}, ${activity} screen`);
     const x = await startXvfb(width, height);
@@ -207,13 +245,14 @@ try {
       activity === 'busy'
         ? ['-geometry', `${Math.floor(width / 6.2)}x${Math.floor(height / 13.5)}+0+0`, '-e', 'sh', '-c', 'while :; do ls -la /usr/lib/x86_64-linux-gnu /usr/bin | shuf -n 80; sleep 0.5; done']
         : ['-geometry', `90x10+${Math.round(width * 0.2)}+${Math.round(height * 0.3)}`, '-e', 'sh', '-c', 'while :; do date +%T.%N; sleep 0.25; done'];
-    const term = track(spawn('xterm', activityCommand, { env: { ...process.env, DISPLAY: x.display }, stdio: 'ignore' }));
+    const term = activity === 'still' ? null : track(spawn('xterm', activityCommand, { env: { ...process.env, DISPLAY: x.display }, stdio: 'ignore' }));
     await sleep(1000);
     const ours = await measureOurs(x.display, width, height);
     const oursX11 = activity === 'typing' ? await measureOursX11Capture(x.display) : null;
-    const veyon = veyonProblem ? { tool: 'veyon', failures: [veyonProblem] } : await measureVeyon(x.display);
+    const veyon =
+      activity === 'still' ? { tool: 'veyon', failures: ['not run for the still screen (SafeLab only)'] } : veyonProblem ? { tool: 'veyon', failures: [veyonProblem] } : await measureVeyon(x.display);
     results.runs.push({ screen: `${width}x${height}`, activity, ours, oursX11, veyon });
-    term.kill('SIGTERM');
+    term?.kill('SIGTERM');
     desktopConn.close();
     x.proc.kill('SIGTERM');
   }
@@ -242,11 +281,13 @@ for (const run of results.runs) {
     ['lock command → screen locked, ms (median)', lockOurs, lockTheirs],
     ['lock command → acknowledged, ms (median)', median(ours.lock.map((l) => l.ackMs)), veyon.lock ? median(veyon.lock.map((l) => l.ackMs)) : NaN],
     ['lock command → lock window mapped, ms (median)', lockOurs, veyon.lock ? median(veyon.lock.map((l) => l.mappedMs)) : NaN],
+    ['first lock → acknowledged (renders the message), ms', ours.lock[0]?.ackMs, veyon.lock?.[0]?.ackMs],
   ];
   console.log(`\n${run.screen}, ${run.activity} screen`);
   console.log('| figure | SafeLab | Veyon | ours/theirs |');
   console.log('| --- | ---: | ---: | ---: |');
   for (const [label, a, b] of rows) console.log(`| ${label} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} |`);
+  if (ours.recovery) console.log(`SafeLab lock back after its window is unmapped: ${fmt(ours.recovery.unmapMs)} ms; after xkill of its X connection: ${fmt(ours.recovery.xkillMs)} ms`);
   if (run.oursX11) {
     const o = run.oursX11;
     console.log(`SafeLab with capture 'x11' (GetImage, no node-screenshots): CPU ${fmt(o.cpuMsPerThumbnail)} ms/thumbnail back to back, RSS idle ${mb(o.idleRssBytes)} MB, after ${thumbs} thumbnails ${mb(o.rssAfterBytes)} MB`);

@@ -33,6 +33,7 @@ export function applyEvent(event: ApiEvent): void {
   switch (event.type) {
     case 'machine.updated':
       useMachines.getState().upsert(event.machine);
+      if (!useLabs.getState().chosen) useLabs.getState().preferLabWithMachines(Object.values(useMachines.getState().byId).map((m) => m.labId));
       // Offline, moved out of the lesson's lab: its last frame must not stay on screen.
       if (!isWatched(event.machine.id)) {
         thumbnailStore.getState().drop([event.machine.id]);

@@ -32,6 +32,7 @@ export async function refetchAll(transport: ConsoleTransport): Promise<void> {
   useLabs.getState().setAll(labs);
   useLessons.getState().setActive(lessons);
   useMachines.getState().setAll(machines);
+  useLabs.getState().preferLabWithMachines(machines.map((m) => m.labId));
   useSelection.getState().retain(machines.map((m) => m.id));
   forgetUnwatchedThumbnails();
 }

@@ -150,4 +150,25 @@ describe('lessons and thumbnails', { timeout: 60_000 }, () => {
     expect(command.command).toEqual({ name: 'setLesson', lesson: { active: false, language: 'vi' } });
     stale.close();
   });
+
+  it('moves a PC into a lab whose lesson runs: it joins that lesson; renames follow in events', async () => {
+    const { api } = console_.runtime;
+    const lesson = await api.call('lessons.start', { labId: labB.id, className: '9D' });
+    const from = console_.events.events.length;
+    const moved = await api.call('machines.move', { machineId: rawId, labId: labB.id });
+    expect(moved.labId).toBe(labB.id);
+    // Earlier commands (lab A's lesson ending) may still be unread: skip to the one for lab B.
+    let command = await rawAgent.next('command');
+    while (!(command.command.name === 'setLesson' && command.command.lesson.active)) command = await rawAgent.next('command');
+    expect(command.command).toEqual({ name: 'setLesson', lesson: { active: true, lessonId: lesson.id, className: '9D', language: 'vi' } });
+    await console_.events.waitFor((e) => e.type === 'lab.updated' && e.lab.id === labB.id && e.lab.machineCount === 2, 2000, 'lab B counted', from);
+
+    const renamed = await api.call('machines.rename', { machineId: rawId, name: 'Máy giáo viên dự phòng' });
+    expect(renamed.name).toBe('Máy giáo viên dự phòng');
+    await console_.events.waitFor((e) => e.type === 'machine.updated' && e.machine.name === 'Máy giáo viên dự phòng', 2000, 'rename event', from);
+    expect((await api.call('labs.rename', { labId: labB.id, name: 'Phòng B (tầng 2)' })).name).toBe('Phòng B (tầng 2)');
+    await expect(api.call('labs.rename', { labId: labB.id, name: 'phòng a' })).rejects.toMatchObject({ body: { code: 'conflict' } });
+    await api.call('lessons.end', { labId: labB.id });
+  });
 });
+

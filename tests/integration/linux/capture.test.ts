@@ -48,6 +48,22 @@ describe('capture of one screen', () => {
     expect(low.jpeg.length).toBeLessThan(high.jpeg.length);
   });
 
+  it('reuses the last thumbnail while nothing moved, and shows a change at once', async () => {
+    const first = await desktop.capture({ width: 320, quality: 60, screen: 0 });
+    const again = await desktop.capture({ width: 320, quality: 60, screen: 0 });
+    expect(again.jpeg).toBe(first.jpeg); // the very same buffer: the screen was not read again
+    const green = startClient(x.display, 'colour-windows.cjs', ['0,0,640,720,00ff00']);
+    try {
+      await green.waitForLine(/^ready/);
+      const changed = await desktop.capture({ width: 320, quality: 60, screen: 0 });
+      expect(near(pixel(await decodeJpeg(changed.jpeg), 80, 90), 0x00ff00)).toBe(true);
+    } finally {
+      await green.stop();
+    }
+    const after = await decodeJpeg((await desktop.capture({ width: 320, quality: 60, screen: 0 })).jpeg);
+    expect(near(pixel(after, 80, 90), red)).toBe(true);
+  });
+
   it('refuses a screen the PC does not have, saying how many it has', async () => {
     await expect(desktop.capture({ width: 320, quality: 60, screen: 3 })).rejects.toThrow(/no screen 3 \(this PC has 1\)/);
   });

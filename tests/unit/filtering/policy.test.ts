@@ -203,7 +203,7 @@ describe('tighten (a lesson over the lab baseline)', () => {
           expect(strictness[verdict(twice, query)]).toBeGreaterThanOrEqual(strictness[verdict(once, query)]);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 });

@@ -71,9 +71,23 @@ const bgrToRgb: [[number, number, number], [number, number, number], [number, nu
   [1, 0, 0],
 ];
 
+/** The last thumbnail, reused while the screen has not changed since it was taken. */
+interface LastThumbnail {
+  key: string;
+  image: CapturedImage;
+}
+
 export class ScreenCapture {
   private monitors: KnownMonitor[] | null = null;
   private monitorsFor = '';
+  private last: LastThumbnail | null = null;
+  /**
+   * False only while X (DAMAGE) guarantees nothing was drawn since the last capture began; without
+   * DAMAGE it stays true and every request reads the screen.
+   */
+  private screenChanged = true;
+  /** The DAMAGE object watching the screen, per X connection (null id: no DAMAGE extension). */
+  private damage: { conn: XConnection; id: number | null } | null = null;
 
   constructor(
     private readonly display: string,
@@ -85,9 +99,52 @@ export class ScreenCapture {
   /** Forget node-screenshots' monitor list (screens changed). */
   invalidate(): void {
     this.monitors = null;
+    this.last = null;
   }
 
+  /** Something was drawn on screen (DamageNotify): the next request reads the screen again. */
+  screenDrawn(): void {
+    this.screenChanged = true;
+  }
+
+  /**
+   * A thumbnail of the screen(s). A teacher's grid asks every second, and most seconds nothing
+   * moved: then the previous thumbnail is still exact and is returned without touching the screen.
+   */
   async capture(request: CaptureRequest, screens: readonly Screen[]): Promise<CapturedImage> {
+    const key = `${request.screen}|${request.width}|${request.quality}|${screens.map((s) => `${s.x},${s.y},${s.width},${s.height}`).join(';')}`;
+    const conn = this.connection();
+    const damage = this.damageWatch(conn);
+    if (!this.screenChanged && this.last?.key === key) return { ...this.last.image, capturedAt: Date.now() };
+    if (damage !== null) {
+      // Re-arm before reading: anything drawn while we read marks the screen changed again. The
+      // round trip makes sure the server re-armed before node-screenshots (another connection) reads.
+      this.screenChanged = false;
+      conn.rearmScreenChanges(damage);
+      await conn.sync();
+    }
+    try {
+      const image = await this.read(request, screens);
+      this.last = { key, image };
+      return image;
+    } catch (e) {
+      this.screenChanged = true;
+      this.last = null;
+      throw e;
+    }
+  }
+
+  private damageWatch(conn: XConnection): number | null {
+    if (this.damage?.conn !== conn) {
+      // New connection (first capture, or after a reconnect): nothing known about the screen.
+      this.damage = { conn, id: conn.watchScreenChanges() };
+      this.screenChanged = true;
+      this.last = null;
+    }
+    return this.damage.id;
+  }
+
+  private async read(request: CaptureRequest, screens: readonly Screen[]): Promise<CapturedImage> {
     if (screens.length === 0) throw new Error('capture failed: the X session reports no screen');
     const quality = Math.min(100, Math.max(1, Math.round(request.quality)));
     const wanted = Math.min(maxThumbnailWidthPx, Math.max(1, Math.round(request.width)));

@@ -231,7 +231,7 @@ export class LinuxDesktop implements SessionDesktop {
     this.reconnectDelay = reconnectFirstDelayMs;
     this.log(
       `desktop.connected display=${this.display} user=${user ?? '-'} screens=${screens.map((s) => `${s.width}x${s.height}+${s.x}+${s.y}`).join(',')}` +
-        ` randr=${conn.extensions.randr ? 'yes' : 'no'} shape=${conn.extensions.shape ? 'yes' : 'no'}`,
+        ` randr=${conn.extensions.randr ? 'yes' : 'no'} shape=${conn.extensions.shape ? 'yes' : 'no'} damage=${conn.extensions.damage ? 'yes' : 'no'}`,
     );
     if (before.screens.length > 0 && JSON.stringify(before) !== JSON.stringify(this.sessionInfo())) this.notify();
     // After a reconnect: put back what the teacher asked for.
@@ -323,6 +323,10 @@ export class LinuxDesktop implements SessionDesktop {
   // ---- screens --------------------------------------------------------------------------------
 
   private dispatch(ev: XEvent): void {
+    if (ev.name === 'DamageNotify') {
+      this.capturer.screenDrawn();
+      return;
+    }
     this.lockScreen?.handleEvent(ev);
     this.badge?.handleEvent(ev);
     this.message?.handleEvent(ev);

@@ -153,6 +153,7 @@ export interface Extensions {
   randr: RawExtension | null;
   xinerama: RawExtension | null;
   shape: RawExtension | null;
+  damage: RawExtension | null;
 }
 
 export type ClosedReason = 'closed-by-us' | 'connection-lost';
@@ -165,7 +166,7 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
   readonly pixelBytes: number;
   readonly imageMsbFirst: boolean;
   readonly maxRequestBytes: number;
-  readonly extensions: Extensions = { randr: null, xinerama: null, shape: null };
+  readonly extensions: Extensions = { randr: null, xinerama: null, shape: null, damage: null };
   private readonly raw: RawClient;
   private readonly pending = new Set<(err: Error) => void>();
   private closedReason: ClosedReason | null = null;
@@ -493,10 +494,11 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
           resolve(null);
         }
       });
-    const [randr, xinerama, shape] = await Promise.all([load('randr'), load('xinerama'), load('shape')]);
+    const [randr, xinerama, shape, damage] = await Promise.all([load('randr'), load('xinerama'), load('shape'), load('damage')]);
     this.extensions.randr = randr;
     this.extensions.xinerama = xinerama;
     this.extensions.shape = shape;
+    this.extensions.damage = damage;
     if (randr) {
       // The package parses RRScreenChangeNotify only; name RRNotify (output/CRTC changes) too.
       this.raw.eventParsers[randr.firstEvent + 1] = (type, seq, _extra, code) => ({ type, name: 'RRNotify', state: code, wid: 0, mode: seq });
@@ -567,6 +569,25 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
     const g = await this.windowGeometry(this.root);
     if (!g) throw new Error(`X display ${this.display}: cannot read the root window size`);
     return { width: g.width, height: g.height };
+  }
+
+  /**
+   * DAMAGE: asks for one DamageNotify as soon as anything on screen is drawn (report level
+   * NonEmpty), then none until `rearmScreenChanges`. Returns the damage id, or null without DAMAGE.
+   */
+  watchScreenChanges(): number | null {
+    const damage = this.extensions.damage;
+    if (!damage) return null;
+    const id = this.allocId();
+    (damage['Create'] as (d: number, drawable: number, level: number) => void)(id, this.root, 3);
+    return id;
+  }
+
+  /** DAMAGE: forget what was drawn so far; the next drawing sends a new DamageNotify. */
+  rearmScreenChanges(id: number): void {
+    const damage = this.extensions.damage;
+    if (!damage || this.closedReason) return;
+    (damage['Subtract'] as (d: number, repair: number, parts: number) => void)(id, 0, 0);
   }
 
   /** SHAPE: makes `wid` let every click through (empty input region). False when SHAPE is missing. */

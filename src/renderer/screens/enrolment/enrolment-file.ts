@@ -8,14 +8,14 @@ export function enrolmentFileText(enrolment: Enrolment): string {
   return `${JSON.stringify(enrolment.file, null, 2)}\n`;
 }
 
-/** Agent program as installed on a student PC (the built agent CLI). */
-export const agentProgram = 'node dist/agent/cli.js';
+/** Agent command as installed on a student PC (same name the IT command line prints). */
+export const agentProgram = 'safelab-agent';
 
 /** Commands to run on a student PC (as administrator): with the file, or by typing the code. */
 export function agentEnrolCommands(enrolment: Enrolment): { withFile: string; withCode: string } {
   const url = enrolment.consoleUrls[0] ?? enrolment.file.consoleUrl;
   return {
-    withFile: `${agentProgram} enrol --file ${enrolmentFileName}`,
-    withCode: `${agentProgram} enrol --console ${url} --fingerprint ${enrolment.file.consoleFingerprint} --code ${enrolment.code}`,
+    withFile: `${agentProgram} enrol --enrolment-file ${enrolmentFileName}`,
+    withCode: `${agentProgram} enrol --console ${url} --code ${enrolment.code}`,
   };
 }
