@@ -4,7 +4,7 @@
 // lock command to a locked screen. Prints a table with the ratio ours/theirs and writes JSON.
 //
 // Usage: npx tsc -p tsconfig.build.json && node bench/linux/run.mjs
-//   [--sizes 1366x768,1920x1080] [--busy-sizes 1920x1080] [--still-sizes 1920x1080] [--thumbs 20] [--idle-seconds 3]
+//   [--sizes 1366x768,1920x1080] [--busy-sizes 1920x1080] [--still-sizes ''] [--thumbs 20] [--idle-seconds 3]
 //   [--serve-seconds 10] [--lock-rounds 3] [--veyon yes|no]
 // Needs xvfb and xterm; the Veyon half needs veyon-service veyon-master veyon-plugins
 // libqca-qt5-2-plugins and root (network + PID namespace). Every wait is bounded; every process
@@ -30,7 +30,7 @@ const lockRounds = Number(args.get('lock-rounds') ?? 3);
 /** Sizes also measured with a busy screen (a terminal redrawing most of the screen twice a second). */
 const busySizes = (args.get('busy-sizes') ?? '1920x1080').split(',').filter(Boolean);
 /** Sizes also measured with a still screen (a student reading), SafeLab only: shows the DAMAGE reuse. */
-const stillSizes = (args.get('still-sizes') ?? '1920x1080').split(',').filter(Boolean);
+const stillSizes = (args.get('still-sizes') ?? '').split(',').filter(Boolean);
 const wantVeyon = (args.get('veyon') ?? 'yes') !== 'no';
 const lockCover = 0x0d2a45; // colours.lockCover in src/agent/platform/linux/panels.ts
 const veyonKey = 'safelab-bench';

@@ -22,7 +22,7 @@ const logDir = args.get('log-dir') ?? '/tmp';
 
 const api = 'http://127.0.0.1:11080/api/v1';
 /** Veyon starts a feature worker process on the first lock: a few seconds. Longer = not shown. */
-const lockVisibleTimeoutMs = 8_000;
+const lockVisibleTimeoutMs = 4_000;
 const keyAuthMethod = '0c69b301-81b4-42d6-8fae-128cdd113314';
 const screenLockFeature = 'ccb535a2-1d24-4cc1-a709-8b47d2b2ac79';
 const log = (line) => process.stderr.write(`veyon-probe: ${line}\n`);

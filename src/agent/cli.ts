@@ -7,7 +7,8 @@ import { hostname as osHostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { bilingual, type Language } from '../shared/i18n/index.js';
 import { AgentFileError, readAgentConfig, readAgentState, resolveAgentDataDir, toAgentState } from './config.js';
-import { enrol, EnrolmentError, readEnrolmentFile } from './enrol.js';
+// enrol.js (and the console API contract it reads enrolment files with) is imported by the
+// enrol command only: a running agent never needs it.
 import { stderrLog, type AgentLog } from './log.js';
 import { DesktopUnavailableError, desktopPlatforms, isDesktopPlatform } from './platform/select.js';
 import { NotEnrolledError, runAgent } from './run.js';
@@ -73,6 +74,17 @@ function parse(args: string[]) {
 
 async function enrolCommand(args: string[], log: AgentLog): Promise<number> {
   const flags = parse(args);
+  const enrolment = await import('./enrol.js');
+  try {
+    return await enrolWith(flags, log, enrolment);
+  } catch (error) {
+    if (!(error instanceof enrolment.EnrolmentError)) throw error;
+    printError(error.key, error.params);
+    return exitCodes.enrolmentFailed;
+  }
+}
+
+async function enrolWith(flags: ReturnType<typeof parse>, log: AgentLog, { enrol, readEnrolmentFile }: typeof import('./enrol.js')): Promise<number> {
   const dataDir = resolveAgentDataDir(flags['data-dir']);
   let consoleUrl = flags.console;
   let code = flags.code;
@@ -244,10 +256,6 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof AgentFileError) {
       printError(error.code === 'config-corrupt' ? 'agent.configCorrupt' : 'agent.configUnreadable', { path: error.path, reason: error.reason });
       return exitCodes.damagedFiles;
-    }
-    if (error instanceof EnrolmentError) {
-      printError(error.key, error.params);
-      return exitCodes.enrolmentFailed;
     }
     if (error instanceof DesktopUnavailableError) {
       const reasons = error.reasons.join('; ');

@@ -1,12 +1,19 @@
 // Machine inventory for IT staff (CPU, memory, disks, OS, network adapters with their MAC for
 // wake-on-LAN), gathered with systeminformation in the background, never inside message handling.
+// The agent gathers it in a short-lived worker thread (inventory-worker.ts): systeminformation's
+// code and garbage go away with the worker instead of staying in every idle agent.
 
 import { arch as osArch, cpus, platform as osPlatform, release as osRelease, totalmem } from 'node:os';
-import * as si from 'systeminformation';
+import { Worker } from 'node:worker_threads';
 import type { Inventory } from '../shared/protocol/messages.js';
 
 /** Longest one inventory part may take; a stuck WMI query must not hold the others forever. */
 export const inventoryPartTimeoutMs = 30_000;
+/** A worker that has not answered by then is stopped (parts run in parallel, each bounded above). */
+export const inventoryWorkerTimeoutMs = inventoryPartTimeoutMs + 10_000;
+/** Heap limits of the inventory worker: its answer is a few kilobytes. */
+export const inventoryWorkerOldSpaceMB = 64;
+export const inventoryWorkerYoungSpaceMB = 4;
 
 const maxListLength = 32;
 const short = (text: unknown): string => String(text ?? '').slice(0, 256);
@@ -35,6 +42,7 @@ function withTimeout<T>(promise: Promise<T>, fallback: T): Promise<T> {
  * systeminformation fails, so one broken probe never hides the rest.
  */
 export async function gatherInventory(): Promise<Inventory> {
+  const si = await import('systeminformation');
   const [cpu, mem, disks, os, adapters] = await Promise.all([
     withTimeout(si.cpu(), null),
     withTimeout(si.mem(), null),
@@ -67,4 +75,31 @@ export async function gatherInventory(): Promise<Inventory> {
       })),
     gatheredAt: Date.now(),
   };
+}
+
+/**
+ * Gathers the inventory in a worker thread that ends right after answering. The answer is
+ * validated by the caller like any other inventory source.
+ */
+export function gatherInventoryInWorker(): Promise<Inventory> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./inventory-worker.js', import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: inventoryWorkerOldSpaceMB, maxYoungGenerationSizeMb: inventoryWorkerYoungSpaceMB },
+      stdout: false,
+      stderr: false,
+    });
+    let settled = false;
+    const finish = (error: Error | null, inventory?: Inventory): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      if (error) reject(error);
+      else resolve(inventory!);
+    };
+    const timer = setTimeout(() => finish(new Error(`inventory took longer than ${inventoryWorkerTimeoutMs} ms`)), inventoryWorkerTimeoutMs);
+    worker.once('message', (inventory: Inventory) => finish(null, inventory));
+    worker.once('error', (error) => finish(error));
+    worker.once('exit', (code) => finish(new Error(`inventory worker exited (${code}) without an answer`)));
+  });
 }

@@ -8,15 +8,16 @@ import { Agent } from './agent.js';
 import { sweepTempFiles } from './atomic-file.js';
 import { readAgentConfig, readAgentKey, readAgentState, writeAgentState, type AgentConfig } from './config.js';
 import { ConsoleConnection, type StopReason } from './connection.js';
-import { gatherInventory, type InventorySource } from './inventory.js';
+import { gatherInventoryInWorker, type InventorySource } from './inventory.js';
 import type { AgentLog } from './log.js';
 import { openDesktop } from './platform/select.js';
 import type { DesktopPlatform, SessionDesktop } from './platform/session-desktop.js';
 import { agentVersion } from './version.js';
-import { defaultListenAddresses, type DnsListenAddress } from './dns/server.js';
+// Types only: the DNS filter and system control are imported when a filter starts (not on a
+// simulated PC), so an agent that filters nothing does not carry their code.
+import type { DnsListenAddress } from './dns/server.js';
 import type { UpstreamServer } from './dns/upstream.js';
-import { startWebFilter, systemResolverPort, type WebFilter } from './dns/web-filter.js';
-import { LinuxSystemControl } from './system/linux/system-control.js';
+import type { WebFilter } from './dns/web-filter.js';
 import { WebFiltering } from './web-filtering.js';
 
 export interface RunOptions {
@@ -78,7 +79,7 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
     },
     state: read.state,
     saveState: (state) => writeAgentState(dataDir, state),
-    inventory: options.inventory ?? gatherInventory,
+    inventory: options.inventory ?? gatherInventoryInWorker,
     log,
     webFiltering,
   });
@@ -135,12 +136,16 @@ async function openWebFilter(
   log: AgentLog,
   onBlockedAttempt: () => void,
 ): Promise<WebFilter | null> {
-  const listen = options.dnsListen ?? (platform === 'simulated' ? 'off' : [...defaultListenAddresses]);
-  if (listen === 'off') return null;
-  // Only a filter on port 53 of a real PC can become the system resolver.
-  const system =
-    platform === 'linux' && listen.every((l) => l.port === systemResolverPort) ? new LinuxSystemControl({ dataDir: options.dataDir }) : undefined;
+  if (options.dnsListen === 'off' || (options.dnsListen === undefined && platform === 'simulated')) return null;
   try {
+    const { defaultListenAddresses } = await import('./dns/server.js');
+    const { startWebFilter, systemResolverPort } = await import('./dns/web-filter.js');
+    const listen = options.dnsListen ?? [...defaultListenAddresses];
+    // Only a filter on port 53 of a real PC can become the system resolver.
+    const system =
+      platform === 'linux' && listen.every((l) => l.port === systemResolverPort)
+        ? new (await import('./system/linux/system-control.js')).LinuxSystemControl({ dataDir: options.dataDir })
+        : undefined;
     return await startWebFilter({
       dataDir: options.dataDir,
       listen,

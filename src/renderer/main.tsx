@@ -9,7 +9,13 @@ import { startSession } from './state/session.js';
 
 const choice = chooseTransport();
 if (choice.transport) startSession(choice.transport);
-else useConnection.getState().setStatus('no-token');
+else {
+  useConnection.getState().setStatus('no-token');
+  // Pasting the printed link into this tab only changes the fragment: start over with it.
+  window.addEventListener('hashchange', () => {
+    if (/(^#|&)token=/.test(window.location.hash)) window.location.reload();
+  });
+}
 
 const root = document.getElementById('root');
 if (root) {

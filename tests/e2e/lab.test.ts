@@ -71,25 +71,34 @@ async function demoMachines(): Promise<Machine[]> {
 
 const tiles = () => page.locator('[data-testid="machine-tile"]');
 
+interface TileImage {
+  present: boolean;
+  /** FNV-1a of the decoded pixels; null while the image is still loading. */
+  digest: string | null;
+}
+
 /**
- * A digest of the image bytes each tile shows (null without an image), read in the page from
- * the tiles' object URLs. A URL revoked between reading and fetching counts as "no image".
+ * What each tile shows, read in the page by drawing each image onto a canvas (the page's
+ * content security policy rightly forbids fetching the blob URLs).
  */
-async function tileImageDigests(): Promise<Record<string, string | null>> {
-  return page.evaluate(`(async () => {
+async function tileImages(): Promise<Record<string, TileImage>> {
+  return page.evaluate(`(() => {
     const out = {};
+    const canvas = document.createElement('canvas');
+    const ctx = canvas.getContext('2d', { willReadFrequently: true });
     for (const tile of document.querySelectorAll('[data-testid="machine-tile"]')) {
       const img = tile.querySelector('img');
       let digest = null;
-      if (img) {
-        try {
-          const bytes = new Uint8Array(await (await fetch(img.src)).arrayBuffer());
-          let h = 0x811c9dc5;
-          for (const b of bytes) h = Math.imul(h ^ b, 0x01000193) >>> 0;
-          digest = bytes.length + ':' + h.toString(16);
-        } catch { digest = null; }
+      if (img && img.complete && img.naturalWidth > 0) {
+        canvas.width = img.naturalWidth;
+        canvas.height = img.naturalHeight;
+        ctx.drawImage(img, 0, 0);
+        const pixels = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+        let h = 0x811c9dc5;
+        for (let i = 0; i < pixels.length; i += 4) h = Math.imul(h ^ pixels[i] ^ (pixels[i + 1] << 8) ^ (pixels[i + 2] << 16), 0x01000193) >>> 0;
+        digest = canvas.width + 'x' + canvas.height + ':' + h.toString(16);
       }
-      out[tile.getAttribute('data-machine-id')] = digest;
+      out[tile.getAttribute('data-machine-id')] = { present: !!img, digest };
     }
     return out;
   })()`);
@@ -191,16 +200,17 @@ describe('teacher console in a browser', () => {
     await dialog.getByRole('button', { name: 'Bắt đầu', exact: true }).click();
     await page.getByText('Đang trong tiết học: lớp 10A1').waitFor({ timeout: 10_000 });
 
-    const first = await waitFor('a thumbnail on every tile', soonMs, async () => {
-      const d = await tileImageDigests();
-      return Object.values(d).filter(Boolean).length === demoMachineCount ? d : null;
+    await waitFor('a thumbnail on every tile', soonMs, async () => {
+      const images = Object.values(await tileImages());
+      return images.length === demoMachineCount && images.every((i) => i.present);
     });
+    const first = await tileImages();
     await page.getByText('Màn hình trực tiếp', { exact: false }).waitFor({ timeout: 10_000 });
 
     // Simulated screens change (clock, scrolling content): some image must differ later on.
     const changed = await waitFor('thumbnails to change', 20_000, async () => {
-      const later = await tileImageDigests();
-      const ids = Object.keys(first).filter((id) => later[id] && later[id] !== first[id]);
+      const later = await tileImages();
+      const ids = Object.keys(first).filter((id) => first[id]?.digest && later[id]?.digest && later[id]!.digest !== first[id]!.digest);
       return ids.length > 0 ? ids : null;
     });
     expect(changed.length).toBeGreaterThan(0);
@@ -212,9 +222,11 @@ describe('teacher console in a browser', () => {
     await page.keyboard.press('Enter');
     const live = page.getByRole('dialog', { name: 'Màn hình PC-01' });
     await live.waitFor({ timeout: 5_000 });
-    await live.getByRole('img', { name: 'Màn hình của PC-01' }).waitFor({ timeout: 10_000 });
-    const size = await live.getByRole('img').boundingBox();
-    expect(size?.width ?? 0).toBeGreaterThan(600);
+    const image = live.getByRole('img', { name: 'Màn hình của PC-01' });
+    await image.waitFor({ timeout: 10_000 });
+    expect((await image.boundingBox())?.width ?? 0).toBeGreaterThan(600);
+    // The console sends the focused PC in a larger size than the grid's.
+    await waitFor('a large frame of the focused PC', 10_000, async () => Number(await image.getAttribute('width')) > 320);
 
     // Tab stays inside the dialog.
     for (let i = 0; i < 6; i++) await page.keyboard.press('Tab');

@@ -53,6 +53,8 @@ export class AgentConnection {
   helloReceived = false;
   /** The agent's last reported state, serialised, to notice changes cheaply. */
   stateJson = '';
+  /** What the agent said it can do in hello ('web-filter', 'thumbnails'…). */
+  capabilities: readonly string[] = [];
   lastSeenAt = Date.now();
   missedPongs = 0;
   strikes = 0;
@@ -98,6 +100,23 @@ export class AgentConnection {
   /** Sends pre-encoded text: a command fanned out to many PCs is serialised once. */
   sendText(text: string): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  }
+
+  /**
+   * Sends a binary frame (filter-list chunks); `done` runs once ws has handed it to the socket, or
+   * with an error when the socket is gone, so a sender can pace itself by the callbacks.
+   */
+  sendFrame(data: Uint8Array, done: (error?: Error) => void): void {
+    if (this.ws.readyState !== this.ws.OPEN) {
+      done(new Error('socket closed'));
+      return;
+    }
+    this.ws.send(data, { binary: true }, (error) => done(error ?? undefined));
+  }
+
+  /** Bytes queued on this socket and not yet written to the network. */
+  get bufferedBytes(): number {
+    return this.ws.bufferedAmount;
   }
 
   ping(): void {

@@ -42,6 +42,8 @@ export interface AgentHubHooks {
   thumbnailError(connection: AgentConnection, message: Extract<AgentMessage, { type: 'thumbnailError' }>): void;
   /** An authenticated connection ended (commands fail, thumbnails forget it). */
   disconnected(connection: AgentConnection): void;
+  /** Blocked web attempts the agent reported. */
+  blocked?(connection: AgentConnection, message: Extract<AgentMessage, { type: 'blocked' }>): void;
 }
 
 export interface AgentHubOptions {
@@ -296,6 +298,7 @@ export class AgentHub implements ConnectionOwner {
           state,
         });
         connection.stateJson = JSON.stringify(state);
+        connection.capabilities = message.capabilities;
         const first = !connection.helloReceived;
         connection.helloDone();
         this.publishMachine(connection.machineId);
@@ -312,6 +315,9 @@ export class AgentHub implements ConnectionOwner {
         if (waiters) for (const done of [...waiters]) done(message.inventory);
         return;
       }
+      case 'blocked':
+        hooks?.blocked?.(connection, message);
+        return;
       case 'error':
         this.log(`agent-hub: ${connection.label} reports ${message.error.code}: ${message.error.message}`);
         return;

@@ -2,6 +2,6 @@
 
 import { randomBytes } from 'node:crypto';
 
-export function newId(prefix: 'lab' | 'lesson' | 'enr'): string {
+export function newId(prefix: 'lab' | 'lesson' | 'enr' | 'profile'): string {
   return `${prefix}-${randomBytes(8).toString('hex')}`;
 }

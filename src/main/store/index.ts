@@ -4,9 +4,13 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { Database } from 'better-sqlite3';
 import path from 'node:path';
 import { createAuditLog } from './audit-log.js';
+import { createBlockedAttempts } from './blocked-attempts.js';
 import { createEnrolments } from './enrolments.js';
+import { createFilterAssignments } from './filter-assignments.js';
+import { createFilterProfiles } from './filter-profiles.js';
 import { createLabs } from './labs.js';
 import { createLessons } from './lessons.js';
+import { createListSources } from './list-sources.js';
 import { createMachines } from './machines.js';
 import { migrate } from './migrations.js';
 import { createSettings } from './settings.js';
@@ -22,6 +26,10 @@ export interface Store {
   readonly lessons: ReturnType<typeof createLessons>;
   readonly audit: ReturnType<typeof createAuditLog>;
   readonly settings: ReturnType<typeof createSettings>;
+  readonly profiles: ReturnType<typeof createFilterProfiles>;
+  readonly filterAssignments: ReturnType<typeof createFilterAssignments>;
+  readonly listSources: ReturnType<typeof createListSources>;
+  readonly blockedAttempts: ReturnType<typeof createBlockedAttempts>;
   /** Runs `work` in one transaction (nested calls become savepoints). */
   transaction<T>(work: () => T): T;
   close(): void;
@@ -50,6 +58,10 @@ export function openStoreFile(file: string, log?: (line: string) => void): Store
     lessons: createLessons(db),
     audit: createAuditLog(db),
     settings: createSettings(db),
+    profiles: createFilterProfiles(db),
+    filterAssignments: createFilterAssignments(db),
+    listSources: createListSources(db),
+    blockedAttempts: createBlockedAttempts(db),
     transaction: <T>(work: () => T): T => db.transaction(work)(),
     close() {
       if (!db.open) return;

@@ -94,6 +94,66 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'web filtering: profiles, lab baselines, lesson profiles, list sources and blocked attempts',
+    up(db) {
+      db.exec(`
+        CREATE TABLE filter_profiles (
+          id          TEXT PRIMARY KEY,
+          name        TEXT NOT NULL,
+          age_band    TEXT NOT NULL,
+          -- The whole FilterProfile as JSON, checked with filterProfileSchema on the way in and out.
+          body        TEXT NOT NULL,
+          built_in    INTEGER NOT NULL DEFAULT 0,
+          created_at  INTEGER NOT NULL,
+          updated_at  INTEGER NOT NULL,
+          updated_by  TEXT NOT NULL
+        );
+
+        -- A lab without a row here uses the default baseline (the THCS preset).
+        CREATE TABLE lab_filtering (
+          lab_id               TEXT PRIMARY KEY REFERENCES labs(id) ON DELETE CASCADE,
+          baseline_profile_id  TEXT NOT NULL REFERENCES filter_profiles(id),
+          updated_at           INTEGER NOT NULL,
+          updated_by           TEXT NOT NULL
+        );
+
+        -- The profile a lesson switched to (NULL: back on the lab baseline); history is in the audit log.
+        CREATE TABLE lesson_filtering (
+          lesson_id   TEXT PRIMARY KEY REFERENCES lessons(id) ON DELETE CASCADE,
+          profile_id  TEXT REFERENCES filter_profiles(id),
+          updated_at  INTEGER NOT NULL,
+          updated_by  TEXT NOT NULL
+        );
+
+        CREATE TABLE list_sources (
+          id        TEXT PRIMARY KEY,
+          -- The ListSource as JSON (listSourceSchema).
+          body      TEXT NOT NULL,
+          position  INTEGER NOT NULL,
+          added_at  INTEGER NOT NULL,
+          added_by  TEXT NOT NULL
+        );
+
+        -- A bounded log (see store/blocked-attempts.ts): no foreign keys, so it outlives a removed PC
+        -- until the retention limit.
+        CREATE TABLE blocked_attempts (
+          id          INTEGER PRIMARY KEY,
+          at          INTEGER NOT NULL,
+          received_at INTEGER NOT NULL,
+          machine_id  TEXT NOT NULL,
+          lab_id      TEXT,
+          lesson_id   TEXT,
+          name        TEXT NOT NULL,
+          category    TEXT NOT NULL
+        );
+        CREATE INDEX blocked_attempts_by_lesson ON blocked_attempts(lesson_id, at) WHERE lesson_id IS NOT NULL;
+        CREATE INDEX blocked_attempts_by_lab ON blocked_attempts(lab_id, at);
+        CREATE INDEX blocked_attempts_by_machine ON blocked_attempts(machine_id, at);
+        CREATE INDEX blocked_attempts_by_time ON blocked_attempts(at);
+      `);
+    },
+  },
 ];
 
 export const latestSchemaVersion = migrations.length;

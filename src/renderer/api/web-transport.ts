@@ -2,7 +2,7 @@
 // /api/events websocket (token as subprotocol), reopened with backoff whenever it drops.
 import type { ApiEvent, ApiInput, ApiMethod, ApiOutput } from '../../shared/api/contract.js';
 import { reconnectDelayMs } from './backoff.js';
-import { consoleErrorFromResponse, networkError } from './console-error.js';
+import { ConsoleError, consoleErrorFromResponse, networkError } from './console-error.js';
 import type { ConsoleTransport, LinkStatus } from './transport.js';
 
 /** The part of a browser WebSocket the transport uses (the `ws` package fits it too, in tests). */
@@ -71,6 +71,54 @@ export function createWebTransport(options: WebTransportOptions): ConsoleTranspo
     for (const l of [...eventListeners]) l(event as ApiEvent);
   }
 
+  async function post(method: string, input: unknown): Promise<unknown> {
+    let response: Awaited<ReturnType<FetchLike>>;
+    try {
+      response = await fetchImpl(new URL(`/api/${method}`, options.baseUrl).toString(), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
+        body: JSON.stringify(input ?? {}),
+      });
+    } catch {
+      throw networkError();
+    }
+    let text: string;
+    try {
+      text = await response.text();
+    } catch {
+      throw networkError();
+    }
+    let body: unknown = undefined;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    if (!response.ok) throw consoleErrorFromResponse(response.status, body);
+    return body;
+  }
+
+  /**
+   * A websocket that closes tells nothing about why. Ask over HTTP: a refused token will never
+   * work (the console restarted with a new one), so stop and say so instead of retrying forever.
+   */
+  async function tokenRefused(): Promise<boolean> {
+    try {
+      await post('console.status', {});
+      return false;
+    } catch (error) {
+      return error instanceof ConsoleError && error.code === 'unauthorized';
+    }
+  }
+
+  function scheduleRetry(): void {
+    const delay = reconnectDelayMs(attempt++, options.random);
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      open();
+    }, delay);
+  }
+
   function open(): void {
     if (stopped) return;
     const ws = options.openSocket(eventsUrl(options.baseUrl), [eventsProtocol(options.token)]);
@@ -92,41 +140,18 @@ export function createWebTransport(options: WebTransportOptions): ConsoleTranspo
       socket = null;
       if (stopped) return;
       setStatus(everOpened ? 'lost' : 'connecting');
-      const delay = reconnectDelayMs(attempt++, options.random);
-      retryTimer = setTimeout(() => {
-        retryTimer = null;
-        open();
-      }, delay);
+      void tokenRefused().then((refused) => {
+        if (stopped || socket !== null || retryTimer !== null) return;
+        if (refused) setStatus('refused');
+        else scheduleRetry();
+      });
     };
   }
 
   return {
     kind: 'web',
     async call<M extends ApiMethod>(method: M, input: ApiInput<M>): Promise<ApiOutput<M>> {
-      let response: Awaited<ReturnType<FetchLike>>;
-      try {
-        response = await fetchImpl(new URL(`/api/${method}`, options.baseUrl).toString(), {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
-          body: JSON.stringify(input ?? {}),
-        });
-      } catch {
-        throw networkError();
-      }
-      let text: string;
-      try {
-        text = await response.text();
-      } catch {
-        throw networkError();
-      }
-      let body: unknown = undefined;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        body = undefined;
-      }
-      if (!response.ok) throw consoleErrorFromResponse(response.status, body);
-      return body as ApiOutput<M>;
+      return (await post(method, input)) as ApiOutput<M>;
     },
     onEvent(listener) {
       eventListeners.add(listener);

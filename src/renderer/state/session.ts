@@ -73,6 +73,10 @@ export function startSession(transport: ConsoleTransport): () => void {
       return;
     }
     generation++;
+    if (link === 'refused') {
+      useConnection.getState().setStatus('unauthorized');
+      return;
+    }
     const status = useConnection.getState().status;
     if (status === 'unauthorized') return;
     useConnection.getState().setStatus(link === 'lost' || status !== 'connecting' ? 'reconnecting' : 'connecting');

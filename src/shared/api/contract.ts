@@ -4,6 +4,8 @@
 // Every request is validated against these schemas on the console side.
 
 import { z } from 'zod';
+import { listSourceSchema } from '../filtering/list-sources.js';
+import { blockResponses, filterProfileSchema, profileModes, youtubeModes } from '../filtering/profile.js';
 import { agentStateSchema, inventorySchema, screenInfoSchema } from '../protocol/messages.js';
 import { maxMessageTextChars } from '../protocol/limits.js';
 
@@ -110,6 +112,156 @@ export const consoleStatusSchema = z.object({
 });
 export type ConsoleStatus = z.infer<typeof consoleStatusSchema>;
 
+// ---- web filtering rows -----------------------------------------------------------------
+
+/** A profile as IT staff edit it: everything but its id (fixed) and its floors (the console makes those). */
+export const filterProfileBodySchema = filterProfileSchema.omit({ id: true, floors: true });
+export type FilterProfileBody = z.infer<typeof filterProfileBodySchema>;
+
+export const profileRowSchema = z.object({
+  profile: filterProfileSchema,
+  /** A preset shipped with SafeLab (Tiểu học, THCS, THPT, lesson allowlist): editable, never removable. */
+  builtIn: z.boolean(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  /** Who last changed it ('teacher', 'cli', 'system'). */
+  updatedBy: z.string(),
+});
+export type ProfileRow = z.infer<typeof profileRowSchema>;
+
+export const listSourceStateSchema = z.enum(['never-downloaded', 'fresh', 'stale', 'last-good', 'local', 'local-missing']);
+
+export const listSourceViewSchema = z.object({
+  source: listSourceSchema,
+  /** 'store': configured by IT staff; 'environment': SAFELAB_LISTS_DIR of this console run. */
+  origin: z.enum(['store', 'environment']),
+  status: z.object({
+    state: listSourceStateSchema,
+    /** The URL or the path. */
+    label: z.string(),
+    /** Downloaded from someone else's server (UT1, any URL) or a UT1 copy on disk. */
+    thirdParty: z.boolean(),
+    /** ISO time of the copy in use (download, or file modification for local sources). */
+    lastSuccessAt: z.string().nullable(),
+    lastAttemptAt: z.string().nullable(),
+    /** The last download's failure: `messageKey` is an i18n key (filtering.download.*). */
+    lastError: z.object({ code: z.string(), messageKey: z.string(), detail: z.string() }).nullable(),
+    bytes: z.number().nullable(),
+  }),
+});
+export type ListSourceView = z.infer<typeof listSourceViewSchema>;
+
+/** The compiled list the console pushes to agents. */
+export const filterListInfoSchema = z.object({
+  sha256: z.string(),
+  bytes: z.number().int(),
+  /** Fingerprints in the list (after folding subdomains under listed parents). */
+  entries: z.number().int(),
+  /** When it was compiled (ms since the epoch). */
+  builtAt: z.number(),
+  categories: z.array(z.object({ name: z.string(), kind: z.enum(['block', 'allow']), entries: z.number().int() })),
+  stats: z.object({
+    inputNames: z.number().int(),
+    rejectedNames: z.number().int(),
+    uniqueNames: z.number().int(),
+    foldedNames: z.number().int(),
+  }),
+  /** One per parsed list (our own lists first): names loaded and lines that could not be used. */
+  reports: z.array(
+    z.object({ source: z.string(), format: z.string(), lines: z.number().int(), accepted: z.number().int(), bad: z.number().int(), skipped: z.number().int() }),
+  ),
+});
+export type FilterListInfo = z.infer<typeof filterListInfoSchema>;
+
+export const filterListsStateSchema = z.object({
+  /** Null until the first compile finished (a few seconds after the first start). */
+  current: filterListInfoSchema.nullable(),
+  building: z.boolean(),
+  /** Why the last compile failed (the previous list stays in force), or null. */
+  lastError: z.string().nullable(),
+  /** Third-party lists are downloaded on a schedule only when IT staff turn this on. */
+  autoRefresh: z.boolean(),
+  /** The last download round (ms), or null when lists were never downloaded by this console. */
+  lastRefreshAt: z.number().nullable(),
+});
+export type FilterListsState = z.infer<typeof filterListsStateSchema>;
+
+/** A lab's filtering: its baseline, the running lesson's profile if any, and what is in force. */
+export const labFilterSchema = z.object({
+  labId: id,
+  baselineProfileId: id,
+  /** True when nobody chose a baseline for this lab: it uses the default (the THCS preset). */
+  baselineIsDefault: z.boolean(),
+  lessonId: id.nullable(),
+  /** The stricter profile the running lesson switched to, or null (the baseline alone). */
+  lessonProfileId: id.nullable(),
+  effective: z.object({
+    id,
+    name: z.string(),
+    mode: z.enum(profileModes),
+    safeSearch: z.boolean(),
+    youtube: z.enum(youtubeModes),
+    blockResponse: z.enum(blockResponses),
+  }),
+  /** Categories the effective profile names that the compiled lists lack (never downloaded…): not filtered. */
+  missingCategories: z.array(z.string()),
+});
+export type LabFilter = z.infer<typeof labFilterSchema>;
+
+/**
+ * applied: the PC enforces the lab's current profile with the current list; pending: a push is
+ * queued or waiting for its acknowledgement; sending: the list is on its way; failed: see reason;
+ * not-filtering: the PC runs no web filter; offline: not connected (it keeps its last filter).
+ */
+export const machineFilterStateSchema = z.enum(['applied', 'pending', 'sending', 'failed', 'not-filtering', 'offline']);
+export type MachineFilterState = z.infer<typeof machineFilterStateSchema>;
+
+export const machineFilterStatusSchema = z.object({
+  machineId: id,
+  labId: id.nullable(),
+  state: machineFilterStateSchema,
+  /**
+   * Why (failed / not-filtering): the agent's error code (filter-list-corrupt, filter-rejected…),
+   * 'timeout', 'disconnected', 'no-capability' or 'no-dns-listener'. i18n: filtering.reason.<reason>.
+   */
+  reason: z.string().optional(),
+  /** The profile the console wants in force on this PC. */
+  wantedProfileId: z.string().nullable(),
+  /** What the PC last reported. */
+  profileId: z.string().nullable(),
+  mode: z.enum(profileModes).nullable(),
+  listSha256: z.string().nullable(),
+  listening: z.array(z.string()),
+  /** Whether the last push had to send the list (false: the PC already held it). */
+  sentList: z.boolean(),
+  updatedAt: z.number(),
+});
+export type MachineFilterStatus = z.infer<typeof machineFilterStatusSchema>;
+
+export const filterChangeSchema = z.object({
+  lab: labFilterSchema,
+  /** Every PC of the lab after the push settled (or its time ran out). */
+  machines: z.array(machineFilterStatusSchema),
+});
+export type FilterChange = z.infer<typeof filterChangeSchema>;
+
+export const blockedAttemptSchema = z.object({
+  id: z.number().int(),
+  /** When the PC saw it (ms). */
+  at: z.number(),
+  machineId: id,
+  labId: id.nullable(),
+  lessonId: id.nullable(),
+  /** The name asked for (never page content). */
+  name: z.string(),
+  /** The category that blocked it (a list category, custom-block, allowlist-only). */
+  category: z.string(),
+});
+export type BlockedAttempt = z.infer<typeof blockedAttemptSchema>;
+
+/** Most attempts one filtering.blocked answer lists (the counts cover every match). */
+export const maxBlockedAttemptsPerQuery = 1000;
+
 // ---- requests ---------------------------------------------------------------------------
 
 /** Each method: input schema and output schema. */
@@ -138,13 +290,76 @@ export const apiMethods = {
     output: commandOutcomeSchema,
   },
   'lessons.start': {
-    input: z.object({ labId: id, className: name, teacher: z.string().trim().max(100).default('') }),
+    input: z.object({
+      labId: id,
+      className: name,
+      teacher: z.string().trim().max(100).default(''),
+      /** A stricter web profile for this lesson (e.g. the lesson allowlist); the lab baseline still holds. */
+      profileId: id.optional(),
+    }),
     output: lessonSchema,
   },
   'lessons.end': { input: z.object({ labId: id }), output: lessonSchema.nullable() },
   'lessons.active': { input: z.object({}), output: z.array(lessonSchema) },
   /** The machine shown large refreshes faster; null returns it to the grid rate. */
   'thumbnails.focus': { input: z.object({ machineId: id.nullable() }), output: z.object({ ok: z.literal(true) }) },
+
+  // ---- web filtering ----
+  /** Every profile, the categories no profile may unblock, and the baseline of labs nobody configured. */
+  'profiles.list': {
+    input: z.object({}),
+    output: z.object({ profiles: z.array(profileRowSchema), alwaysBlockedCategories: z.array(z.string()), defaultBaselineProfileId: id }),
+  },
+  'profiles.create': { input: z.object({ profile: filterProfileBodySchema }), output: profileRowSchema },
+  /** Replaces a profile's rules (presets included); the always-blocked categories must stay. */
+  'profiles.update': { input: z.object({ profileId: id, profile: filterProfileBodySchema }), output: profileRowSchema },
+  /** Removes a profile IT staff made; refused for presets and for profiles in use. */
+  'profiles.remove': { input: z.object({ profileId: id }), output: z.object({ removed: z.boolean() }) },
+  'labs.setBaselineProfile': { input: z.object({ labId: id, profileId: id }), output: filterChangeSchema },
+  /** During the running lesson: switch to a stricter profile, or null for the baseline alone. Reverts at lesson end. */
+  'lessons.setProfile': { input: z.object({ labId: id, profileId: id.nullable() }), output: filterChangeSchema },
+  'filtering.status': {
+    input: z.object({ labId: id.optional() }),
+    output: z.object({
+      lists: filterListsStateSchema,
+      sources: z.array(listSourceViewSchema),
+      labs: z.array(labFilterSchema),
+      machines: z.array(machineFilterStatusSchema),
+    }),
+  },
+  /** Blocked attempts of a lesson, a lab, a PC and/or a time range, newest first, with counts. */
+  'filtering.blocked': {
+    input: z.object({
+      lessonId: id.optional(),
+      labId: id.optional(),
+      machineId: id.optional(),
+      from: z.number().optional(),
+      to: z.number().optional(),
+      limit: z.number().int().min(1).max(maxBlockedAttemptsPerQuery).default(200),
+    }),
+    output: z.object({
+      total: z.number().int(),
+      attempts: z.array(blockedAttemptSchema),
+      byMachine: z.array(z.object({ machineId: id, count: z.number().int() })),
+      byCategory: z.array(z.object({ category: z.string(), count: z.number().int() })),
+    }),
+  },
+  /** What a lab's filter does with one name right now (for IT staff checking a complaint). */
+  'filtering.check': {
+    input: z.object({ labId: id.nullable(), name: z.string().trim().min(1).max(1024) }),
+    output: z.object({
+      name: z.string(),
+      profileId: id,
+      verdict: z.enum(['block', 'allow', 'pass']),
+      category: z.string().nullable(),
+      safeSearchTarget: z.string().nullable(),
+    }),
+  },
+  'lists.add': { input: z.object({ source: listSourceSchema }), output: z.array(listSourceViewSchema) },
+  'lists.remove': { input: z.object({ sourceId: z.string().min(1).max(64) }), output: z.object({ removed: z.boolean() }) },
+  /** Downloads the web lists now (keeping the last good copy on failure) and recompiles. */
+  'lists.refresh': { input: z.object({}), output: z.array(listSourceViewSchema) },
+  'lists.setAutoRefresh': { input: z.object({ enabled: z.boolean() }), output: filterListsStateSchema },
 } as const;
 
 export type ApiMethod = keyof typeof apiMethods;
@@ -168,6 +383,19 @@ export const apiEventSchema = z.discriminatedUnion('type', [
     /** JPEG, base64; live thumbnails are never stored. */
     jpegBase64: z.string(),
   }),
+  /** Blocked web attempts a PC just reported (during a lesson: the teacher's live view). */
+  z.object({
+    type: z.literal('filter.blocked'),
+    machineId: id,
+    labId: id.nullable(),
+    lessonId: id.nullable(),
+    attempts: z.array(z.object({ time: z.number(), name: z.string(), category: z.string() })),
+  }),
+  z.object({ type: z.literal('filter.machine'), status: machineFilterStatusSchema }),
+  z.object({ type: z.literal('filter.lab'), lab: labFilterSchema }),
+  z.object({ type: z.literal('filter.lists'), lists: filterListsStateSchema }),
+  z.object({ type: z.literal('profile.updated'), profile: profileRowSchema }),
+  z.object({ type: z.literal('profile.removed'), profileId: id }),
 ]);
 export type ApiEvent = z.infer<typeof apiEventSchema>;
 

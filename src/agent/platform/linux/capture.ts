@@ -4,7 +4,8 @@
 // with `xrandr --setmonitor`, or Xinerama heads) is read with a plain GetImage on our X connection.
 
 import { createRequire } from 'node:module';
-import sharp from 'sharp';
+import type { Sharp } from 'sharp';
+import { loadSharp, type SharpFactory } from '../sharp.js';
 import type { CaptureRequest, CapturedImage } from '../session-desktop.js';
 import { maxThumbnailWidthPx } from '../../../shared/protocol/limits.js';
 import { desktopBounds, type Screen } from './screens.js';
@@ -88,12 +89,14 @@ export class ScreenCapture {
   private screenChanged = true;
   /** The DAMAGE object watching the screen, per X connection (null id: no DAMAGE extension). */
   private damage: { conn: XConnection; id: number | null } | null = null;
+  private nativeUnavailableLogged = false;
 
   constructor(
     private readonly display: string,
     private readonly connection: () => XConnection,
     /** 'x11' skips node-screenshots and always reads the screen with GetImage (less memory, see bench/linux). */
     private readonly source: CaptureSource = 'auto',
+    private readonly log: (line: string) => void = () => undefined,
   ) {}
 
   /** Forget node-screenshots' monitor list (screens changed). */
@@ -149,6 +152,7 @@ export class ScreenCapture {
     const quality = Math.min(100, Math.max(1, Math.round(request.quality)));
     const wanted = Math.min(maxThumbnailWidthPx, Math.max(1, Math.round(request.width)));
     const capturedAt = Date.now();
+    const sharp = await loadSharp();
     if (request.screen !== 'all' || screens.length === 1) {
       const index = request.screen === 'all' ? 0 : request.screen;
       const screen = screens[index];
@@ -156,7 +160,7 @@ export class ScreenCapture {
       const grabbed = await this.grab(screen, screens);
       const width = Math.min(wanted, grabbed.width); // never upscale
       const height = Math.max(1, Math.round((grabbed.height * width) / grabbed.width));
-      const jpeg = await this.pipeline(grabbed).resize(width, height, { fit: 'fill' }).jpeg({ quality }).toBuffer();
+      const jpeg = await this.pipeline(sharp, grabbed).resize(width, height, { fit: 'fill' }).jpeg({ quality }).toBuffer();
       return { jpeg, width, height, capturedAt };
     }
     // Whole desktop: every monitor scaled into its place on one canvas (gaps stay black).
@@ -171,7 +175,7 @@ export class ScreenCapture {
         const top = Math.min(height - 1, Math.round((s.y - bounds.y) * scale));
         const w = Math.max(1, Math.min(width - left, Math.round(s.width * scale)));
         const h = Math.max(1, Math.min(height - top, Math.round(s.height * scale)));
-        const input = await this.pipeline(grabbed[i]!).resize(w, h, { fit: 'fill' }).removeAlpha().raw().toBuffer();
+        const input = await this.pipeline(sharp, grabbed[i]!).resize(w, h, { fit: 'fill' }).removeAlpha().raw().toBuffer();
         return { input, raw: { width: w, height: h, channels: 3 as const }, left, top };
       }),
     );
@@ -182,7 +186,7 @@ export class ScreenCapture {
     return { jpeg, width, height, capturedAt };
   }
 
-  private pipeline(g: GrabbedScreen): sharp.Sharp {
+  private pipeline(sharp: SharpFactory, g: GrabbedScreen): Sharp {
     const p = sharp(g.data, { raw: { width: g.width, height: g.height, channels: g.channels } });
     return g.bgr ? p.removeAlpha().recomb(bgrToRgb) : p;
   }
@@ -234,7 +238,12 @@ export class ScreenCapture {
           width: monitor.width(),
           height: monitor.height(),
         }));
-      }).catch(() => [] as KnownMonitor[]);
+      }).catch((e: unknown) => {
+        // Loaded on first use, so an idle agent never maps it; without it GetImage reads every screen.
+        if (!this.nativeUnavailableLogged) this.log(`capture.native-unavailable reason=${JSON.stringify((e as Error).message)}`);
+        this.nativeUnavailableLogged = true;
+        return [] as KnownMonitor[];
+      });
     }
     const list = this.monitors;
     // Same RandR output and same geometry; otherwise (HiDPI scaling, no output) read it ourselves.

@@ -11,7 +11,7 @@ import type {
   SessionInfo,
 } from '../session-desktop.js';
 import { translate, type Language } from '../../../shared/i18n/index.js';
-import { ScreenCapture, loadScreenshots, type CaptureSource } from './capture.js';
+import { ScreenCapture, type CaptureSource } from './capture.js';
 import { MonitoringBadge } from './indicator.js';
 import { ScreenLock, type LockContent } from './lock.js';
 import { TeacherMessage, messageVisibleMs } from './message.js';
@@ -86,7 +86,7 @@ export class LinuxDesktop implements SessionDesktop {
     this.display = display;
     this.language = options.language ?? 'vi';
     this.log = options.log ?? (() => undefined);
-    this.capturer = new ScreenCapture(display, () => this.connection(), options.capture ?? 'auto');
+    this.capturer = new ScreenCapture(display, () => this.connection(), options.capture ?? 'auto', this.log);
   }
 
   // ---- SessionDesktop ----------------------------------------------------------------------
@@ -197,11 +197,6 @@ export class LinuxDesktop implements SessionDesktop {
       conn.close();
       return;
     }
-    try {
-      loadScreenshots();
-    } catch (e) {
-      this.log(`desktop.capture-fallback reason=${JSON.stringify((e as Error).message)}`);
-    }
     this.protocolErrors = 0;
     conn.on('event', (ev) => this.dispatch(ev));
     conn.on('protocolError', (err) => this.onProtocolError(err));
@@ -234,9 +229,20 @@ export class LinuxDesktop implements SessionDesktop {
         ` randr=${conn.extensions.randr ? 'yes' : 'no'} shape=${conn.extensions.shape ? 'yes' : 'no'} damage=${conn.extensions.damage ? 'yes' : 'no'}`,
     );
     if (before.screens.length > 0 && JSON.stringify(before) !== JSON.stringify(this.sessionInfo())) this.notify();
-    // After a reconnect: put back what the teacher asked for.
-    if (this.wanted.lockMessage !== null) await this.applyLock();
-    if (this.wanted.indicator) await this.applyIndicator();
+    // After a reconnect: put back what the teacher asked for. A failure here must not make the
+    // connection look unusable; lock() and setMonitoringIndicator() apply their state again anyway.
+    try {
+      if (this.wanted.lockMessage !== null) await this.applyLock();
+      else this.showHiddenWindows(conn);
+      if (this.wanted.indicator) await this.applyIndicator();
+    } catch (e) {
+      this.log(`desktop.restore-failed error=${JSON.stringify((e as Error).message)}`);
+    }
+  }
+
+  /** Unlocked while the connection was down: map back the windows the lock had hidden. */
+  private showHiddenWindows(conn: XConnection): void {
+    for (const wid of this.hiddenWindows.splice(0)) conn.mapWindow(wid);
   }
 
   private onConnectionLost(conn: XConnection): void {

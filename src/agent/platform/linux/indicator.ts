@@ -33,10 +33,6 @@ export class MonitoringBadge {
     private readonly deps: BadgeDeps,
   ) {}
 
-  get visible(): boolean {
-    return this.windows.length > 0;
-  }
-
   ownWindows(): number[] {
     return [...this.windows];
   }

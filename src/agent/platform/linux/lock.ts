@@ -104,10 +104,6 @@ export class ScreenLock {
     return this.engagedFlag;
   }
 
-  get coverWindow(): number | null {
-    return this.cover;
-  }
-
   /** Windows that make up the lock (cover and panels). */
   windows(): number[] {
     return this.cover === null ? [] : [this.cover, ...this.panels];

@@ -3,7 +3,7 @@
 // Vietnamese diacritics correctly and wraps long teacher messages at word boundaries.
 // The X side only ever shows these images as window backgrounds, so no X fonts are needed.
 
-import sharp from 'sharp';
+import { loadSharp } from '../sharp.js';
 import type { RawImage } from './zpixmap.js';
 
 /**
@@ -56,6 +56,7 @@ export async function renderText(text: string, style: TextStyle): Promise<TextBl
   const clean = text.replace(/\r\n?/g, '\n').trim();
   if (clean.length === 0) return { data: Buffer.alloc(4), width: 1, height: 1 };
   const markup = `<span foreground="${hex(style.colour)}">${escapeMarkup(clean)}</span>`;
+  const sharp = await loadSharp();
   const render = (maxHeight?: number) =>
     sharp({
       text: {
@@ -85,6 +86,7 @@ async function composeOpaque(
   background: number,
   blocks: Array<{ block: TextBlock; left: number; top: number }>,
 ): Promise<RawImage> {
+  const sharp = await loadSharp();
   const { data, info } = await sharp(Buffer.from(svgBackground))
     .resize(width, height)
     .composite(

@@ -513,10 +513,6 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
     (randr['SelectInput'] as (w: number, mask: number) => void)(this.root, 1 | 2 | 4);
   }
 
-  get randrEventBase(): number | null {
-    return this.extensions.randr?.firstEvent ?? null;
-  }
-
   /** RandR 1.5 GetMonitors (the package does not wrap it); null when the server is older. */
   async randrMonitors(): Promise<RandrMonitor[] | null> {
     const randr = this.extensions.randr;

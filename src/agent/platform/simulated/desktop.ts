@@ -1,8 +1,8 @@
 // A simulated student desktop for the demo lab and load tests: one 1366x768 "monitor" whose
 // picture is drawn from the clock and the lock/indicator/message state, encoded with sharp.
-// It runs the real agent core; only the screen is made up.
+// It runs the real agent core; only the screen is made up. sharp is loaded on the first capture,
+// so an idle simulated PC costs what an idle real agent costs.
 
-import sharp from 'sharp';
 import type { Language } from '../../../shared/i18n/index.js';
 import type {
   CapturedImage,
@@ -11,6 +11,7 @@ import type {
   SessionDesktop,
   SessionInfo,
 } from '../session-desktop.js';
+import { loadSharp } from '../sharp.js';
 import { renderScreenSvg, simulatedScreenHeightPx, simulatedScreenWidthPx, type ScreenView } from './screen.js';
 
 export interface SimulatedDesktopOptions {
@@ -70,9 +71,8 @@ export class SimulatedDesktop implements SessionDesktop {
   }
 
   async start(): Promise<void> {
-    // Nothing to connect to. Warm sharp's SVG renderer and fonts (the first render is slow)
-    // without delaying the agent start.
-    void this.capture({ width: 64, quality: 50, screen: 0 }).catch(() => {});
+    // Nothing to connect to. No warm-up render: it would map libvips, librsvg and the fonts
+    // (about 25 MB) into every idle agent; the first thumbnail of a lesson pays it instead.
   }
 
   sessionInfo(): SessionInfo {
@@ -119,6 +119,7 @@ export class SimulatedDesktop implements SessionDesktop {
       message: this.message,
     };
     const svg = renderScreenSvg(view, width, height);
+    const sharp = await loadSharp();
     const { data, info } = await sharp(Buffer.from(svg))
       .flatten({ background: '#000000' })
       .jpeg({ quality: Math.min(100, Math.max(1, Math.round(request.quality))) })

@@ -34,14 +34,14 @@ export function ConnectionBanner() {
     return (
       <div className="banner warn" role="status" data-testid="connection-lost">
         <span className="spinner" aria-hidden="true" />
-        {t('ui.connection.lost')}
+        <span className="banner-text">{t('ui.connection.lost')}</span>
       </div>
     );
   }
   if (status === 'unauthorized') {
     return (
       <div className="banner error" role="alert">
-        {t('ui.connection.unauthorized.body')}
+        <span className="banner-text">{t('ui.connection.unauthorized.body')}</span>
       </div>
     );
   }

@@ -10,7 +10,7 @@ export function ErrorNotice() {
   if (!error) return null;
   return (
     <div className="banner error" role="alert">
-      <span>{pick(error)}</span>
+      <span className="banner-text">{pick(error)}</span>
       <button type="button" className="icon-button" aria-label={t('ui.notice.dismiss')} title={t('ui.notice.dismiss')} onClick={() => useNotices.getState().dismiss()}>
         <Icon name="close" />
       </button>

@@ -1,6 +1,6 @@
 // "Add computers": a fresh enrolment code shown large, its countdown, the console addresses,
 // the enrolment file to copy to student PCs, and the agent command line.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Enrolment } from '../../../shared/api/contract.js';
 import type { UserText } from '../../api/console-error.js';
 import { toConsoleError } from '../../api/console-error.js';
@@ -68,6 +68,7 @@ export function AddComputersDialog() {
   const [error, setError] = useState<UserText | null>(null);
   const [busy, setBusy] = useState(false);
   const now = useNow(1000);
+  const doneButton = useRef<HTMLButtonElement>(null);
   const close = () => useDialogs.getState().close();
 
   const create = useCallback(async () => {
@@ -102,7 +103,7 @@ export function AddComputersDialog() {
   const commands = enrolment ? agentEnrolCommands(enrolment) : null;
 
   return (
-    <Dialog title={t('ui.enrol.title')} onClose={close} className="wide" testId="add-computers-dialog">
+    <Dialog title={t('ui.enrol.title')} onClose={close} className="wide" initialFocus={doneButton} testId="add-computers-dialog">
       <p>{labName ? t('ui.enrol.intoLab', { lab: labName }) : t('ui.enrol.noLab')}</p>
       {busy && !enrolment && (
         <p role="status">
@@ -161,7 +162,7 @@ export function AddComputersDialog() {
             {t('ui.enrol.newCode')}
           </button>
         )}
-        <button type="button" className="primary" onClick={close}>
+        <button type="button" className="primary" ref={doneButton} onClick={close}>
           {t('ui.dialog.done')}
         </button>
       </div>

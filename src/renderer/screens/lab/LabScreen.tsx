@@ -2,6 +2,7 @@
 import { useEffect, useMemo } from 'react';
 import { useText } from '../../i18n/use-text.js';
 import { unassignedLabKey, useLabs } from '../../state/labs.js';
+import { useConnection } from '../../state/connection.js';
 import { useLessons } from '../../state/lessons.js';
 import { machinesInLab, useMachines } from '../../state/machines.js';
 import { useSelection } from '../../state/selection.js';
@@ -19,6 +20,7 @@ export function LabScreen() {
   const byId = useMachines((s) => s.byId);
   const lesson = useLessons((s) => (lab ? s.activeByLab[lab.id] : undefined));
   const machines = useMemo(() => machinesInLab(byId, labKey), [byId, labKey]);
+  const stale = useConnection((s) => s.status !== 'online');
 
   // Ticks on machines that left this lab must not receive the next command.
   useEffect(() => {
@@ -28,7 +30,7 @@ export function LabScreen() {
   if (!labKey) return <CreateLab />;
   const title = lab ? lab.name : labKey === unassignedLabKey ? t('ui.lab.unassignedTitle') : '';
   return (
-    <div className="lab-screen">
+    <div className={`lab-screen ${stale ? 'stale' : ''}`}>
       <h1 className="visually-hidden">{title}</h1>
       {lab && <LessonBar lab={lab} lesson={lesson ?? null} machines={machines} />}
       {machines.length > 0 && <Toolbar machines={machines} />}

@@ -47,7 +47,7 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
           {machine.online ? t('ui.machine.online') : t('ui.machine.offline')}
         </span>
       </div>
-      <div className="tile-screen" onClick={toggle} onDoubleClick={openLive}>
+      <div className={`tile-screen ${lessonActive || thumb ? '' : 'idle'}`} onClick={toggle} onDoubleClick={openLive}>
         {thumb ? (
           <img src={thumb.url} alt={t('ui.tile.screenOf', { name: machine.name })} width={thumb.width} height={thumb.height} draggable={false} />
         ) : (

@@ -1,5 +1,5 @@
 // One machine in full: identity, connection, screens, hardware inventory; move or remove it.
-import { useCallback, useEffect, useId, useMemo, useState } from 'react';
+import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { Inventory } from '../../../shared/protocol/messages.js';
 import type { UserText } from '../../api/console-error.js';
 import { toConsoleError } from '../../api/console-error.js';
@@ -22,7 +22,13 @@ function InventoryView({ inventory }: { inventory: Inventory }) {
       <dl className="facts">
         <dt>{t('ui.inventory.cpu')}</dt>
         <dd>
-          {inventory.cpu.model} · {t('ui.inventory.cores', { count: inventory.cpu.cores })} · {formatNumber(language, inventory.cpu.speedGHz, 2)} GHz
+          {[
+            inventory.cpu.model,
+            inventory.cpu.cores > 0 ? t('ui.inventory.cores', { count: inventory.cpu.cores }) : '',
+            inventory.cpu.speedGHz > 0 ? `${formatNumber(language, inventory.cpu.speedGHz, 2)} GHz` : '',
+          ]
+            .filter(Boolean)
+            .join(' · ')}
         </dd>
         <dt>{t('ui.inventory.memory')}</dt>
         <dd>{formatBytes(language, inventory.memoryBytes)}</dd>
@@ -100,6 +106,8 @@ export function MachineDetailsDialog({ machineId }: { machineId: string }) {
   const [inventory, setInventory] = useState<Inventory | null | undefined>(undefined);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<UserText | null>(null);
+  const [moveTo, setMoveTo] = useState('');
+  const doneButton = useRef<HTMLButtonElement>(null);
   const close = () => useDialogs.getState().close();
 
   const load = useCallback(
@@ -123,10 +131,13 @@ export function MachineDetailsDialog({ machineId }: { machineId: string }) {
 
   if (!machine) return null;
 
-  async function move(labId: string) {
+  const targetLab = moveTo || machine.labId || '';
+  async function move() {
+    if (!targetLab || targetLab === machine?.labId) return;
     setError(null);
     try {
-      await moveMachine(machineId, labId);
+      await moveMachine(machineId, targetLab);
+      setMoveTo('');
     } catch (e) {
       setError(toConsoleError(e).text);
     }
@@ -134,7 +145,7 @@ export function MachineDetailsDialog({ machineId }: { machineId: string }) {
 
   const screens = machine.screens.map((s) => `${s.width}×${s.height}${s.primary ? ` (${t('ui.details.primary')})` : ''}`).join(', ');
   return (
-    <Dialog title={t('ui.details.title', { name: machine.name })} onClose={close} className="wide" testId="machine-details">
+    <Dialog title={t('ui.details.title', { name: machine.name })} onClose={close} className="wide" initialFocus={doneButton} testId="machine-details">
       <dl className="facts">
         <dt>{t('ui.details.status')}</dt>
         <dd>
@@ -163,7 +174,8 @@ export function MachineDetailsDialog({ machineId }: { machineId: string }) {
       {labs.length > 0 && (
         <div className="inline-form">
           <label htmlFor={moveId}>{t('ui.details.lab')}</label>
-          <select id={moveId} value={machine.labId ?? ''} onChange={(e) => e.target.value && void move(e.target.value)}>
+          {/* Moving takes a button press: arrow keys on a focused select must not move PCs. */}
+          <select id={moveId} value={targetLab} onChange={(e) => setMoveTo(e.target.value)}>
             {machine.labId === null && <option value="">{t('ui.details.noLab')}</option>}
             {labs.map((l) => (
               <option key={l.id} value={l.id}>
@@ -171,6 +183,9 @@ export function MachineDetailsDialog({ machineId }: { machineId: string }) {
               </option>
             ))}
           </select>
+          <button type="button" disabled={!targetLab || targetLab === machine.labId} onClick={() => void move()}>
+            {t('ui.details.move')}
+          </button>
         </div>
       )}
       <div className="section-head">
@@ -197,7 +212,7 @@ export function MachineDetailsDialog({ machineId }: { machineId: string }) {
           <Icon name="trash" />
           {t('ui.remove.open')}
         </button>
-        <button type="button" className="primary" onClick={close}>
+        <button type="button" className="primary" ref={doneButton} onClick={close}>
           {t('ui.dialog.done')}
         </button>
       </div>

@@ -44,6 +44,7 @@ export function ResultsPanel() {
           </div>
           <details>
             <summary>{t('ui.result.details')}</summary>
+            <div className="result-details">
             <table className="result-table">
               <thead>
                 <tr>
@@ -62,6 +63,7 @@ export function ResultsPanel() {
                 ))}
               </tbody>
             </table>
+            </div>
           </details>
         </div>
       )}

@@ -1,0 +1,73 @@
+// Compiling the lists into the blob agents load: in a worker thread when the built worker file is
+// there (always, in the shipped console), else in this thread (tests running the TypeScript sources).
+
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { FilterListInfo } from '../../shared/api/contract.js';
+import type { CompileStats } from '../../shared/filtering/compile.js';
+import type { ListSource } from '../../shared/filtering/list-sources.js';
+import { buildFilterLists } from '../filtering/sources.js';
+
+export interface CompileRequest {
+  sources: ListSource[];
+  /** Where downloaded copies are cached (sources.ts layout). */
+  cacheDir: string;
+  /** Our own lists (default: the shipped resources/lists). */
+  ownListsDir?: string;
+  builtAtSeconds: number;
+}
+
+export interface CompileResult {
+  blob: Uint8Array;
+  stats: CompileStats;
+  reports: FilterListInfo['reports'];
+}
+
+export type WorkerReply = { ok: true; result: CompileResult } | { ok: false; error: string };
+
+/** The compile itself (what the worker runs). */
+export async function compileSources(request: CompileRequest): Promise<CompileResult> {
+  const built = await buildFilterLists(request.sources, {
+    cacheDir: request.cacheDir,
+    builtAtSeconds: request.builtAtSeconds,
+    ...(request.ownListsDir !== undefined ? { ownListsDir: request.ownListsDir } : {}),
+  });
+  return {
+    blob: built.blob,
+    stats: built.stats,
+    reports: built.reports.map((r) => ({ source: r.source, format: r.format, lines: r.lines, accepted: r.accepted, bad: r.bad, skipped: r.skipped })),
+  };
+}
+
+const workerFile = fileURLToPath(new URL('./compile-worker.js', import.meta.url));
+
+export interface RunningCompile {
+  readonly result: Promise<CompileResult>;
+  /** Stops a worker still compiling (console shutting down); the result then rejects. */
+  cancel(): void;
+}
+
+export function startCompile(request: CompileRequest): RunningCompile {
+  if (!existsSync(workerFile)) {
+    return { result: compileSources(request), cancel: () => undefined };
+  }
+  const worker = new Worker(workerFile, { workerData: request });
+  const result = new Promise<CompileResult>((resolve, reject) => {
+    let settled = false;
+    worker.once('message', (reply: WorkerReply) => {
+      settled = true;
+      if (reply.ok) resolve({ ...reply.result, blob: new Uint8Array(reply.result.blob.buffer, reply.result.blob.byteOffset, reply.result.blob.byteLength) });
+      else reject(new Error(reply.error));
+      void worker.terminate();
+    });
+    worker.once('error', (error) => {
+      settled = true;
+      reject(error);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`the list compiler stopped (exit ${code})`));
+    });
+  });
+  return { result, cancel: () => void worker.terminate() };
+}

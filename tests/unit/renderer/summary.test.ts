@@ -1,0 +1,59 @@
+// The one-line result of a command, as the teacher reads it in either language.
+import { describe, expect, it } from 'vitest';
+import type { CommandOutcome, MachineResult } from '../../../src/shared/api/contract.js';
+import { allDone, resultReason, resultRows, summariseOutcome } from '../../../src/renderer/screens/results/summary.js';
+
+function outcome(command: string, results: Array<[string, MachineResult['status'], string?]>): CommandOutcome {
+  return {
+    commandId: 'c1',
+    command,
+    startedAt: 1,
+    finishedAt: 2,
+    results: results.map(([name, status, reason]) => ({ machineId: `m-${name}`, name, status, ...(reason ? { reason } : {}) })),
+  };
+}
+
+const pcs = (n: number) => Array.from({ length: n }, (_, i) => `PC-${String(i + 1).padStart(2, '0')}`);
+
+describe('command summary', () => {
+  it('says "locked 11 of 12; PC-07 offline" in Vietnamese and English', () => {
+    const o = outcome('lock', pcs(12).map((name) => [name, name === 'PC-07' ? 'offline' : 'done']));
+    expect(summariseOutcome('vi', o)).toBe('Đã khoá 11/12 máy; PC-07 ngoại tuyến');
+    expect(summariseOutcome('en', o)).toBe('Locked 11 of 12 PCs; PC-07 offline');
+    expect(allDone(o)).toBe(false);
+  });
+
+  it('says nothing more when every PC did it', () => {
+    const o = outcome('unlock', pcs(3).map((name) => [name, 'done']));
+    expect(summariseOutcome('vi', o)).toBe('Đã mở khoá 3/3 máy');
+    expect(allDone(o)).toBe(true);
+  });
+
+  it('lists offline and failed PCs separately, in counting order, and shortens long lists', () => {
+    const o = outcome('showMessage', [
+      ['PC-10', 'offline'],
+      ['PC-2', 'offline'],
+      ['PC-9', 'offline'],
+      ['PC-1', 'offline'],
+      ['PC-3', 'failed', 'timeout'],
+      ['PC-4', 'done'],
+    ]);
+    expect(summariseOutcome('en', o)).toBe('Message shown on 1 of 6 PCs; PC-1, PC-2, PC-9 and 1 more offline; PC-3 failed');
+    expect(summariseOutcome('vi', o)).toBe('Đã gửi tin nhắn tới 1/6 máy; PC-1, PC-2, PC-9 và 1 máy khác ngoại tuyến; PC-3 không thực hiện được');
+  });
+
+  it('puts problems first in the details and explains each one', () => {
+    const o = outcome('lock', [
+      ['PC-1', 'done'],
+      ['PC-2', 'offline'],
+      ['PC-3', 'failed', 'no desktop session'],
+      ['PC-4', 'failed'],
+    ]);
+    expect(resultRows(o).map((r) => r.name)).toEqual(['PC-3', 'PC-4', 'PC-2', 'PC-1']);
+    const [noDesktop, noAnswer, offline, done] = resultRows(o);
+    expect(resultReason('vi', noDesktop!)).toBe('no desktop session');
+    expect(resultReason('en', noAnswer!)).toBe('Did not answer in time');
+    expect(resultReason('vi', offline!)).toBe('Máy không kết nối với console');
+    expect(resultReason('en', done!)).toBe('');
+  });
+});
