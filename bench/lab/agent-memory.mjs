@@ -3,7 +3,7 @@
 // Reports RSS split into anonymous and file-backed pages, PSS and private (USS) bytes, and CPU.
 //
 // Usage: npm run build && node bench/lab/agent-memory.mjs [--settle-seconds 10] [--idle-seconds 20] [--flow-seconds 15]
-//          [--replicas 3] [--variant 'label=--flag1 --flag2 ENV=value'] … [--probe]
+//          [--replicas 3] [--variant 'label=--flag1 --flag2 ENV=value @path/to/other/dist/agent/cli.js'] … [--probe]
 // Without --variant it compares the agent as launched by default with a bare `node` process.
 // Each variant runs as `replicas` agents and the table shows medians: one process's figures move
 // by a few MB with the moment of its last garbage collection.
@@ -34,12 +34,14 @@ for (let i = 2; i < process.argv.length; i++) {
     const eq = text.indexOf('=');
     const label = eq < 0 ? text : text.slice(0, eq);
     const words = (eq < 0 ? '' : text.slice(eq + 1)).split(/\s+/).filter(Boolean);
-    // KEY=VALUE words are environment, the rest node flags.
-    const env = Object.fromEntries(words.filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w)).map((w) => w.split(/=(.*)/s).slice(0, 2)));
-    variants.push({ label, flags: words.filter((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w)), env });
+    // KEY=VALUE words are environment, @PATH another build's agent CLI, the rest node flags.
+    const isEnv = (w) => /^[A-Z_][A-Z0-9_]*=/.test(w);
+    const env = Object.fromEntries(words.filter(isEnv).map((w) => w.split(/=(.*)/s).slice(0, 2)));
+    const cli = words.find((w) => w.startsWith('@'))?.slice(1) ?? join(root, 'dist/agent/cli.js');
+    variants.push({ label, flags: words.filter((w) => !isEnv(w) && !w.startsWith('@')), env, cli });
   } else throw new Error(`unknown argument ${arg}`);
 }
-if (variants.length === 0) variants.push({ label: 'default', flags: [], env: {} });
+if (variants.length === 0) variants.push({ label: 'default', flags: [], env: {}, cli: join(root, 'dist/agent/cli.js') });
 
 /** Memory of a process from /proc, in MB. */
 function memory(pid) {
@@ -116,11 +118,11 @@ try {
     const dir = join(dataDir, 'agents', name);
     mkdirSync(dir, { recursive: true });
     await new Promise((resolve, reject) => {
-      const p = spawn(process.execPath, [join(root, 'dist/agent/cli.js'), 'enrol', '--console', consoleUrl, '--code', enrolment.code, '--data-dir', dir, '--hostname', name], { stdio: 'ignore' });
+      const p = spawn(process.execPath, [v.cli, 'enrol', '--console', consoleUrl, '--code', enrolment.code, '--data-dir', dir, '--hostname', name], { stdio: 'ignore' });
       p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`enrol ${name} exited ${code}`))));
     });
     const probeOut = join(dataDir, `${name}.heap.json`);
-    const args = [...v.flags, ...(probe ? ['--import', join(root, 'bench/lab/memory-probe.mjs')] : []), join(root, 'dist/agent/cli.js'), 'run', '--platform', 'simulated', '--data-dir', dir, '--hostname', name];
+    const args = [...v.flags, ...(probe ? ['--import', join(root, 'bench/lab/memory-probe.mjs')] : []), v.cli, 'run', '--platform', 'simulated', '--data-dir', dir, '--hostname', name];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...v.env, SAFELAB_MEMORY_PROBE_OUT: probeOut } });
     children.push(proc);
     agents.push({ ...v, name, proc, probeOut });

@@ -4,7 +4,6 @@
 // code and garbage go away with the worker instead of staying in every idle agent.
 
 import { arch as osArch, cpus, platform as osPlatform, release as osRelease, totalmem } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type { Inventory } from '../shared/protocol/messages.js';
 
 /** Longest one inventory part may take; a stuck WMI query must not hold the others forever. */
@@ -81,7 +80,8 @@ export async function gatherInventory(): Promise<Inventory> {
  * Gathers the inventory in a worker thread that ends right after answering. The answer is
  * validated by the caller like any other inventory source.
  */
-export function gatherInventoryInWorker(): Promise<Inventory> {
+export async function gatherInventoryInWorker(): Promise<Inventory> {
+  const { Worker } = await import('node:worker_threads');
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./inventory-worker.js', import.meta.url), {
       resourceLimits: { maxOldGenerationSizeMb: inventoryWorkerOldSpaceMB, maxYoungGenerationSizeMb: inventoryWorkerYoungSpaceMB },

@@ -67,8 +67,10 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   // The filter exists before the feature that reports its blocked attempts: forward the signal.
   let onBlockedAttempt = (): void => {};
   const webFilter = await openWebFilter(options, desktop.platform, log, () => onBlockedAttempt());
-  const webFiltering = new WebFiltering({ webFilter, initial: read.state.filter, log });
-  onBlockedAttempt = webFiltering.onBlockedAttempt;
+  // No filter, no filtering feature: list chunks are refused at once (frame-unexpected) instead
+  // of being assembled into a buffer that nothing could ever install.
+  const webFiltering = webFilter ? new WebFiltering({ webFilter, initial: read.state.filter, log }) : undefined;
+  if (webFiltering) onBlockedAttempt = webFiltering.onBlockedAttempt;
   const agent = new Agent({
     desktop,
     identity: {
@@ -81,7 +83,7 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
     saveState: (state) => writeAgentState(dataDir, state),
     inventory: options.inventory ?? gatherInventoryInWorker,
     log,
-    webFiltering,
+    ...(webFiltering ? { webFiltering } : {}),
   });
   // Lock again before dialling: the console may be away for a long time.
   await agent.restore();

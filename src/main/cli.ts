@@ -6,7 +6,18 @@
 
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { ApiErrorBody, ApiInput, ApiMethod, ApiOutput, CommandOutcome, CommandRequest, Lab, Machine } from '../shared/api/contract.js';
+import type {
+  ApiErrorBody,
+  ApiInput,
+  ApiMethod,
+  ApiOutput,
+  CommandOutcome,
+  CommandRequest,
+  FilterChange,
+  Lab,
+  Machine,
+  ProfileRow,
+} from '../shared/api/contract.js';
 import { bilingual } from '../shared/i18n/index.js';
 import { consoleFilePath, readConsoleFile, type ConsoleFile } from './console-file.js';
 import { resolveConsoleDataDir } from './data-dir.js';
@@ -28,8 +39,15 @@ const usage = `SafeLab console command line   (npm run console -- <command> …)
   lock   (--lab X | --machines PC-01,PC-02 | --all) [--message TEXT]
   unlock (--lab X | --machines … | --all)
   message --text TEXT (--lab X | --machines … | --all)
-  lesson start --lab X --class 7A [--teacher NAME]
+  lesson start --lab X --class 7A [--teacher NAME] [--profile P]
   lesson end --lab X
+  profiles [--json]                        web filtering profiles (presets per age band and your own)
+  filter set --lab X --profile P           the lab's baseline web profile (always on)
+  filter lesson --lab X --profile P|none   a stricter profile for the running lesson (reverts at its end)
+  filter status [--lab X] [--json]         what each lab enforces and where each PC stands
+  lists [--json]                           the compiled filter list and its sources (downloaded or not)
+  lists refresh                            download the web lists now (keeps the last good copy)
+  blocked [--lab X] [--lesson ID] [--machine PC] [--json]   blocked web attempts, newest first
   enrol-code [--lab X] [--ttl MINUTES] [--file enrolment.json]
   remove --machine NAME|ID                 remove a PC and revoke its key
   inventory --machine NAME|ID [--refresh] [--json]
@@ -113,6 +131,8 @@ function parse(args: string[]) {
         text: { type: 'string' },
         class: { type: 'string' },
         teacher: { type: 'string' },
+        profile: { type: 'string' },
+        lesson: { type: 'string' },
         ttl: { type: 'string' },
         file: { type: 'string' },
         refresh: { type: 'boolean' },
@@ -193,10 +213,35 @@ async function runCommand(api: Api, flags: Flags, request: CommandRequest): Prom
   return printOutcome(outcome, flags.json);
 }
 
-function requireFlag(flags: Flags, name: 'lab' | 'class' | 'text' | 'machine'): string {
+function requireFlag(flags: Flags, name: 'lab' | 'class' | 'text' | 'machine' | 'profile'): string {
   const value = flags[name];
   if (!value) throw new UsageError(`--${name} is required`);
   return value;
+}
+
+async function findProfile(api: Api, wanted: string): Promise<ProfileRow> {
+  const { profiles } = await api.call('profiles.list', {});
+  const row = profiles.find((p) => p.profile.id === wanted) ?? profiles.find((p) => same(p.profile.name, wanted));
+  if (!row) throw new RefusedError({ code: 'not-found', ...textOf('errors.profileNotFound', { profile: wanted }) });
+  return row;
+}
+
+async function machineNames(api: Api): Promise<Map<string, string>> {
+  return new Map((await api.call('machines.list', {})).map((m) => [m.id, m.name]));
+}
+
+async function printFilterChange(api: Api, change: FilterChange, json: boolean | undefined): Promise<number> {
+  if (json) {
+    process.stdout.write(JSON.stringify(change, null, 2) + '\n');
+  } else {
+    const names = await machineNames(api);
+    process.stdout.write(`in force: ${change.lab.effective.name} (${change.lab.effective.id}, ${change.lab.effective.mode})\n`);
+    if (change.lab.missingCategories.length > 0) process.stdout.write(`not filtered (lists never downloaded): ${change.lab.missingCategories.join(', ')}\n`);
+    for (const m of change.machines) {
+      process.stdout.write(`${pad(names.get(m.machineId) ?? m.machineId, 16)}${m.state}${m.reason ? ` (${m.reason})` : ''}\n`);
+    }
+  }
+  return change.machines.every((m) => m.state === 'applied' || m.state === 'not-filtering') ? cliExitCodes.ok : cliExitCodes.someMachinesFailed;
 }
 
 async function dispatch(command: string, positionals: string[], flags: Flags, dataDir: string): Promise<number> {
@@ -249,7 +294,13 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
       const client = api();
       const lab = await findLab(client, requireFlag(flags, 'lab'));
       if (action === 'start') {
-        const lesson = await client.call('lessons.start', { labId: lab.id, className: requireFlag(flags, 'class'), teacher: flags.teacher ?? '' });
+        const profileId = flags.profile ? (await findProfile(client, flags.profile)).profile.id : undefined;
+        const lesson = await client.call('lessons.start', {
+          labId: lab.id,
+          className: requireFlag(flags, 'class'),
+          teacher: flags.teacher ?? '',
+          ...(profileId !== undefined ? { profileId } : {}),
+        });
         process.stdout.write(flags.json ? JSON.stringify(lesson, null, 2) + '\n' : `lesson ${lesson.className} started in ${lab.name} (${lesson.id})\n`);
         return cliExitCodes.ok;
       }
@@ -259,6 +310,97 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
         return cliExitCodes.ok;
       }
       throw new UsageError('lesson needs start or end');
+    }
+    case 'profiles': {
+      const { profiles, alwaysBlockedCategories } = await api().call('profiles.list', {});
+      if (flags.json) process.stdout.write(JSON.stringify({ profiles, alwaysBlockedCategories }, null, 2) + '\n');
+      else {
+        for (const { profile, builtIn } of profiles) {
+          process.stdout.write(
+            `${pad(profile.name, 22)}${pad(profile.mode, 16)}${pad(`${profile.blockedCategories.length} blocked`, 13)}${pad(builtIn ? 'preset' : 'custom', 8)}${profile.id}\n`,
+          );
+        }
+      }
+      return cliExitCodes.ok;
+    }
+    case 'filter': {
+      const action = positionals[0];
+      const client = api();
+      if (action === 'set' || action === 'lesson') {
+        const lab = await findLab(client, requireFlag(flags, 'lab'));
+        const wanted = requireFlag(flags, 'profile');
+        if (action === 'set') {
+          const profile = await findProfile(client, wanted);
+          return printFilterChange(client, await client.call('labs.setBaselineProfile', { labId: lab.id, profileId: profile.profile.id }), flags.json);
+        }
+        const profileId = wanted === 'none' ? null : (await findProfile(client, wanted)).profile.id;
+        return printFilterChange(client, await client.call('lessons.setProfile', { labId: lab.id, profileId }), flags.json);
+      }
+      if (action === 'status') {
+        const labId = flags.lab ? (await findLab(client, flags.lab)).id : undefined;
+        const status = await client.call('filtering.status', labId ? { labId } : {});
+        if (flags.json) {
+          process.stdout.write(JSON.stringify({ labs: status.labs, machines: status.machines }, null, 2) + '\n');
+          return cliExitCodes.ok;
+        }
+        const labs = new Map((await client.call('labs.list', {})).map((l) => [l.id, l.name]));
+        const names = await machineNames(client);
+        for (const lab of status.labs) {
+          process.stdout.write(
+            `${pad(labs.get(lab.labId) ?? lab.labId, 24)}${lab.effective.name} (${lab.effective.mode})${lab.lessonProfileId ? ' — lesson profile' : ''}\n`,
+          );
+        }
+        for (const m of status.machines) process.stdout.write(`  ${pad(names.get(m.machineId) ?? m.machineId, 16)}${m.state}${m.reason ? ` (${m.reason})` : ''}\n`);
+        return cliExitCodes.ok;
+      }
+      throw new UsageError('filter needs set, lesson or status');
+    }
+    case 'lists': {
+      const client = api();
+      if (positionals[0] === 'refresh') {
+        const sources = await client.call('lists.refresh', {});
+        for (const s of sources) process.stdout.write(`${pad(s.source.id, 28)}${s.status.state}\n`);
+        return cliExitCodes.ok;
+      }
+      if (positionals[0] !== undefined) throw new UsageError(`lists: unknown action ${positionals[0]}`);
+      const status = await client.call('filtering.status', {});
+      if (flags.json) {
+        process.stdout.write(JSON.stringify({ lists: status.lists, sources: status.sources }, null, 2) + '\n');
+        return cliExitCodes.ok;
+      }
+      const list = status.lists.current;
+      process.stdout.write(
+        list
+          ? `list:         ${list.sha256.slice(0, 16)}… ${list.bytes} bytes, ${list.entries} entries, ${list.categories.length} categories, built ${new Date(list.builtAt).toLocaleString()}\n`
+          : `list:         ${status.lists.building ? 'compiling…' : 'none yet'}\n`,
+      );
+      process.stdout.write(`auto refresh: ${status.lists.autoRefresh ? 'on' : 'off (third-party lists are downloaded only with "lists refresh")'}\n`);
+      if (status.lists.lastError) process.stdout.write(`last error:   ${status.lists.lastError}\n`);
+      for (const s of status.sources) {
+        process.stdout.write(`${pad(s.source.id, 28)}${pad(s.status.state, 18)}${s.status.label}\n`);
+      }
+      const never = status.sources.filter((s) => s.status.state === 'never-downloaded').length;
+      if (never > 0) process.stdout.write(`${never} source(s) never downloaded: their categories are not filtered yet\n`);
+      return cliExitCodes.ok;
+    }
+    case 'blocked': {
+      const client = api();
+      const labId = flags.lab ? (await findLab(client, flags.lab)).id : undefined;
+      const machineId = flags.machine ? findMachineIn(await client.call('machines.list', {}), flags.machine).id : undefined;
+      const result = await client.call('filtering.blocked', {
+        ...(labId ? { labId } : {}),
+        ...(machineId ? { machineId } : {}),
+        ...(flags.lesson ? { lessonId: flags.lesson } : {}),
+      });
+      if (flags.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else {
+        const names = await machineNames(client);
+        for (const a of result.attempts) {
+          process.stdout.write(`${new Date(a.at).toLocaleString()}  ${pad(names.get(a.machineId) ?? a.machineId, 16)}${pad(a.category, 20)}${a.name}\n`);
+        }
+        process.stdout.write(`${result.total} blocked attempt(s)\n`);
+      }
+      return cliExitCodes.ok;
     }
     case 'enrol-code':
     case 'enroll-code': {

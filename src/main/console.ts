@@ -24,6 +24,7 @@ import { startDemoLab, type DemoLab } from './demo-lab.js';
 import { Lessons } from './lessons/lessons.js';
 import { openStore, type Store } from './store/index.js';
 import { defaultThumbnailIntervalMs, ThumbnailScheduler } from './thumbnails/scheduler.js';
+import { WebFiltering } from './web-filtering/web-filtering.js';
 
 export const defaultLabName = 'Phòng máy 1';
 const defaultLabSetting = 'labs.defaultLabId';
@@ -51,7 +52,14 @@ export interface ConsoleOptions {
   rendererDir?: string;
   /** Number of simulated PCs in the demo lab (default 12). */
   demoMachines?: number;
+  /** A UT1 folder or tarball on this PC to filter with (default: env SAFELAB_LISTS_DIR). */
+  listsDir?: string;
+  /** Download third-party lists on a schedule for this run (default: the stored setting, off). */
+  listAutoRefresh?: boolean;
 }
+
+/** Env: a UT1 folder or tarball to read lists from (e.g. ../shared/data/ut1), for demos and offline labs. */
+export const listsDirEnvVar = 'SAFELAB_LISTS_DIR';
 
 export interface ConsoleRuntime {
   api: ConsoleApiClient;
@@ -111,6 +119,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
   let apiServer: ApiServer | null = null;
   let thumbnails: ThumbnailScheduler | null = null;
   let demo: DemoLab | null = null;
+  let webFiltering: WebFiltering | null = null;
   try {
     ensureDefaultLab(store);
     const defaultLabId = (): string | null => {
@@ -132,7 +141,31 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
     const commandTimeoutMs = options.commandTimeoutMs ?? defaultCommandTimeoutMs;
     const commands = new Commands({ store, hub, events, log, commandTimeoutMs });
     let scheduler: ThumbnailScheduler | null = null;
-    const lessons = new Lessons({ store, hub, commands, events, log, changed: (labId) => scheduler?.lessonsChanged(labId) });
+    let filtering: WebFiltering | null = null;
+    const lessons = new Lessons({
+      store,
+      hub,
+      commands,
+      events,
+      log,
+      changed: (labId) => {
+        scheduler?.lessonsChanged(labId);
+        filtering?.labChanged(labId);
+      },
+    });
+    const listsDir = options.listsDir ?? (process.env[listsDirEnvVar] || undefined);
+    filtering = webFiltering = new WebFiltering({
+      store,
+      hub,
+      lessons,
+      events,
+      log,
+      dataDir,
+      commandTimeoutMs,
+      ...(listsDir ? { listsDir } : {}),
+      ...(options.listAutoRefresh !== undefined ? { autoRefresh: options.listAutoRefresh } : {}),
+    });
+    const webFilter = filtering;
     scheduler = thumbnails = new ThumbnailScheduler({
       hub,
       lessons,
@@ -143,15 +176,26 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
     const thumbnailScheduler = scheduler;
     hub.attach({
       lessonState: (labId) => lessons.stateForLab(labId),
-      ready: (connection, state) => lessons.machineReady(connection, state.lessonActive),
-      ack: (connection, message) => commands.onAck(connection, message),
+      ready: (connection, state) => {
+        lessons.machineReady(connection, state.lessonActive);
+        webFilter.machineReady(connection);
+      },
+      ack: (connection, message) => {
+        // Web filtering reads the ack's error code before the command run settles on its text.
+        webFilter.noteAck(connection, message);
+        commands.onAck(connection, message);
+      },
       frame: (connection, data) => thumbnailScheduler.onFrame(connection, data),
       thumbnailError: (connection, message) => thumbnailScheduler.onThumbnailError(connection, message),
       disconnected: (connection) => {
         commands.onDisconnect(connection);
         thumbnailScheduler.onDisconnect(connection);
+        webFilter.disconnected(connection);
       },
+      blocked: (connection, message) => webFilter.onBlocked(connection, message),
     });
+    // Presets seeded and the cached list loaded before any agent can say hello.
+    await webFilter.start();
 
     const requestedAgentPort = options.agentPort ?? defaultAgentPort;
     let agentPort: number;
@@ -186,6 +230,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
       consoleFingerprint: certificate.fingerprint,
       defaultLabId,
       inventoryWaitMs: commandTimeoutMs,
+      webFiltering: webFilter,
     });
     const api: InProcessClient = createInProcessClient(handlers, events, { actor: 'teacher' }, log);
 
@@ -240,6 +285,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
           log('console: stopping');
           removeConsoleFile(dataDir);
           thumbnailScheduler.close();
+          webFilter.close();
           await ownedApi.close();
           await ownedHub.close();
           await ownedDemo?.close();
@@ -251,6 +297,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
     };
   } catch (error) {
     thumbnails?.close();
+    webFiltering?.close();
     await demo?.close().catch(() => undefined);
     await apiServer?.close().catch(() => undefined);
     await hub?.close().catch(() => undefined);

@@ -10,6 +10,7 @@ import type { Commands } from '../commands/commands.js';
 import type { Lessons } from '../lessons/lessons.js';
 import type { EnrolmentRecord, MachineRecord, Store } from '../store/index.js';
 import type { ThumbnailScheduler } from '../thumbnails/scheduler.js';
+import type { WebFiltering } from '../web-filtering/web-filtering.js';
 import { ApiError } from './errors.js';
 import type { EventBus } from './events.js';
 
@@ -35,10 +36,11 @@ export interface ApiContext {
   defaultLabId(): string | null;
   /** How long `machines.inventory` with refresh waits for a fresh inventory. */
   inventoryWaitMs: number;
+  webFiltering: WebFiltering;
 }
 
 export function createApiHandlers(context: ApiContext): ApiHandlers {
-  const { store, hub, commands, lessons, thumbnails, events } = context;
+  const { store, hub, commands, lessons, thumbnails, events, webFiltering } = context;
 
   function requireLab(labId: string) {
     const lab = store.labs.findLab(labId);
@@ -134,7 +136,10 @@ export function createApiHandlers(context: ApiContext): ApiHandlers {
       });
       hub.machineMoved(machineId, labId);
       const connection = hub.connectionOf(machineId);
-      if (connection?.helloReceived && record.labId !== labId) lessons.machineMoved(connection);
+      if (connection?.helloReceived && record.labId !== labId) {
+        lessons.machineMoved(connection);
+        webFiltering.machineMoved(machineId);
+      }
       hub.publishMachine(machineId);
       publishLab(record.labId);
       publishLab(labId);
@@ -216,8 +221,12 @@ export function createApiHandlers(context: ApiContext): ApiHandlers {
       return commands.run(machineIds, command, caller.actor);
     },
 
-    async 'lessons.start'({ labId, className, teacher }, caller) {
-      return lessons.start(labId, className, teacher, caller.actor);
+    async 'lessons.start'({ labId, className, teacher, profileId }, caller) {
+      // Checked first: a lesson must not start without the profile the teacher asked for.
+      if (profileId !== undefined) webFiltering.requireProfile(profileId);
+      const lesson = lessons.start(labId, className, teacher, caller.actor);
+      if (profileId !== undefined) webFiltering.recordLessonProfile(lesson, profileId, caller.actor);
+      return lesson;
     },
 
     async 'lessons.end'({ labId }, caller) {
@@ -232,6 +241,67 @@ export function createApiHandlers(context: ApiContext): ApiHandlers {
       if (machineId !== null) requireMachine(machineId);
       thumbnails.focus(machineId);
       return { ok: true as const };
+    },
+
+    // ---- web filtering ----
+
+    async 'profiles.list'() {
+      return webFiltering.listProfiles();
+    },
+
+    async 'profiles.create'({ profile }, caller) {
+      return webFiltering.createProfile(profile, caller.actor);
+    },
+
+    async 'profiles.update'({ profileId, profile }, caller) {
+      return webFiltering.updateProfile(profileId, profile, caller.actor);
+    },
+
+    async 'profiles.remove'({ profileId }, caller) {
+      return { removed: webFiltering.removeProfile(profileId, caller.actor) };
+    },
+
+    async 'labs.setBaselineProfile'({ labId, profileId }, caller) {
+      return webFiltering.setBaseline(labId, profileId, caller.actor);
+    },
+
+    async 'lessons.setProfile'({ labId, profileId }, caller) {
+      return webFiltering.setLessonProfile(labId, profileId, caller.actor);
+    },
+
+    async 'filtering.status'({ labId }) {
+      return webFiltering.status(labId);
+    },
+
+    async 'filtering.blocked'({ lessonId, labId, machineId, from, to, limit }) {
+      return webFiltering.blocked({
+        limit,
+        ...(lessonId !== undefined ? { lessonId } : {}),
+        ...(labId !== undefined ? { labId } : {}),
+        ...(machineId !== undefined ? { machineId } : {}),
+        ...(from !== undefined ? { from } : {}),
+        ...(to !== undefined ? { to } : {}),
+      });
+    },
+
+    async 'filtering.check'({ labId, name }) {
+      return webFiltering.check(labId, name);
+    },
+
+    async 'lists.add'({ source }, caller) {
+      return webFiltering.addSource(source, caller.actor);
+    },
+
+    async 'lists.remove'({ sourceId }, caller) {
+      return { removed: await webFiltering.removeSource(sourceId, caller.actor) };
+    },
+
+    async 'lists.refresh'() {
+      return webFiltering.refreshLists();
+    },
+
+    async 'lists.setAutoRefresh'({ enabled }, caller) {
+      return webFiltering.setAutoRefresh(enabled, caller.actor);
     },
   };
 }

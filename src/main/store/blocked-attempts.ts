@@ -89,6 +89,7 @@ export function createBlockedAttempts(db: Database) {
   const dropOlder = db.prepare<[number]>('DELETE FROM blocked_attempts WHERE at < ?');
   const cutoffId = db.prepare<[number], { id: number }>('SELECT id FROM blocked_attempts ORDER BY id DESC LIMIT 1 OFFSET ?');
   const dropUpTo = db.prepare<[number]>('DELETE FROM blocked_attempts WHERE id <= ?');
+  const countAll = db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM blocked_attempts');
   const statements = new Map<string, ReturnType<Database['prepare']>>();
   const prepared = (sql: string): ReturnType<Database['prepare']> => {
     let statement = statements.get(sql);
@@ -120,7 +121,7 @@ export function createBlockedAttempts(db: Database) {
       return { total, attempts, byMachine, byCategory };
     },
     count(): number {
-      return (prepared('SELECT COUNT(*) AS n FROM blocked_attempts').get() as { n: number }).n;
+      return countAll.get()!.n;
     },
   };
 }

@@ -44,13 +44,15 @@ const workerFile = fileURLToPath(new URL('./compile-worker.js', import.meta.url)
 
 export interface RunningCompile {
   readonly result: Promise<CompileResult>;
+  /** Where it runs: 'worker' (the built console) or 'this thread' (TypeScript sources under test). */
+  readonly where: 'worker' | 'this thread';
   /** Stops a worker still compiling (console shutting down); the result then rejects. */
   cancel(): void;
 }
 
 export function startCompile(request: CompileRequest): RunningCompile {
   if (!existsSync(workerFile)) {
-    return { result: compileSources(request), cancel: () => undefined };
+    return { result: compileSources(request), where: 'this thread', cancel: () => undefined };
   }
   const worker = new Worker(workerFile, { workerData: request });
   const result = new Promise<CompileResult>((resolve, reject) => {
@@ -69,5 +71,5 @@ export function startCompile(request: CompileRequest): RunningCompile {
       if (!settled) reject(new Error(`the list compiler stopped (exit ${code})`));
     });
   });
-  return { result, cancel: () => void worker.terminate() };
+  return { result, where: 'worker', cancel: () => void worker.terminate() };
 }

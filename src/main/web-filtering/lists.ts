@@ -297,7 +297,9 @@ export class FilterLists {
     this.current = { bytes, sha256, info, matcher };
     this.currentKey = key;
     this.lastError = null;
-    this.options.log(`web-filtering: list ${sha256.slice(0, 12)} compiled in ${Date.now() - started} ms (${bytes.byteLength} bytes, ${info.entries} entries)`);
+    this.options.log(
+      `web-filtering: list ${sha256.slice(0, 12)} compiled in ${Date.now() - started} ms in ${compile.where} (${bytes.byteLength} bytes, ${info.entries} entries)`,
+    );
     this.options.newList(this.current);
   }
 }

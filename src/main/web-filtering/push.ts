@@ -29,6 +29,9 @@ export const filterInstallTimeoutMs = 30_000;
 export const maxListResends = 1;
 /** The capability an agent announces when it can filter. */
 export const webFilterCapability = 'web-filter';
+/** A PC whose push failed is tried again after this, doubling up to the cap (reset on success). */
+export const failedPushRetryMs = 60_000;
+export const maxFailedPushRetryMs = 30 * 60_000;
 
 export interface WantedProfile {
   profile: FilterProfile;
@@ -67,6 +70,9 @@ interface Target {
   /** `${profileKey}/${listSha256}` the PC last acknowledged. */
   applied: string | null;
   status: MachineFilterStatus | null;
+  /** The next try after a failure, and how long the one after it waits. */
+  retryTimer: NodeJS.Timeout | null;
+  retryDelayMs: number;
 }
 
 interface SwitchBatch {
@@ -107,7 +113,9 @@ export class FilterPush {
 
   /** The agent said hello: bring it to the lab's current filter. */
   machineReady(connection: AgentConnection): Promise<void> {
-    const target: Target = { connection, tail: Promise.resolve(), queued: null, applied: null, status: null };
+    const previous = this.targets.get(connection.machineId);
+    if (previous) this.cancelRetry(previous);
+    const target: Target = { connection, tail: Promise.resolve(), queued: null, applied: null, status: null, retryTimer: null, retryDelayMs: failedPushRetryMs };
     this.targets.set(connection.machineId, target);
     return this.schedule(target);
   }
@@ -115,8 +123,9 @@ export class FilterPush {
   disconnected(connection: AgentConnection): void {
     const target = this.targets.get(connection.machineId);
     if (!target || target.connection !== connection) return;
+    this.cancelRetry(target);
     this.targets.delete(connection.machineId);
-    this.setStatus(target, 'offline');
+    this.setStatus(target, 'offline', {}, true);
   }
 
   /** Notes the error code of a failed setFilter ack (call before Commands.onAck settles it). */
@@ -149,6 +158,24 @@ export class FilterPush {
 
   close(): void {
     this.closed = true;
+    for (const target of this.targets.values()) this.cancelRetry(target);
+  }
+
+  private cancelRetry(target: Target): void {
+    if (target.retryTimer) clearTimeout(target.retryTimer);
+    target.retryTimer = null;
+  }
+
+  /** Tries a failed PC again later (a PC that was busy or briefly unreachable must not stay unfiltered). */
+  private retryLater(target: Target): void {
+    if (this.closed || target.retryTimer || this.targets.get(target.connection.machineId) !== target) return;
+    const delay = target.retryDelayMs;
+    target.retryDelayMs = Math.min(maxFailedPushRetryMs, delay * 2);
+    target.retryTimer = setTimeout(() => {
+      target.retryTimer = null;
+      void this.schedule(target);
+    }, delay);
+    target.retryTimer.unref();
   }
 
   // ---- one PC --------------------------------------------------------------------------------
@@ -162,6 +189,7 @@ export class FilterPush {
     const guarded = run.catch((error: unknown) => {
       this.options.log(`web-filtering: ${target.connection.label}: push failed inside the console: ${(error as Error)?.stack ?? String(error)}`);
       this.setStatus(target, 'failed', { reason: 'internal' });
+      this.retryLater(target);
     });
     target.queued = guarded;
     target.tail = guarded;
@@ -200,14 +228,18 @@ export class FilterPush {
       sentList = true;
       outcome = await this.sendList(target, list, wanted, false);
     }
-    for (let resends = 0; sentList && !outcome.ok && resends < maxListResends && connection.open; resends++) {
+    if (this.closed) return;
+    for (let resends = 0; sentList && !outcome.ok && resends < maxListResends && connection.open && !this.closed; resends++) {
       if (outcome.code !== 'filter-list-missing' && outcome.code !== 'filter-list-corrupt') break;
       this.options.log(`web-filtering: ${connection.label}: the list arrived ${outcome.code === 'filter-list-corrupt' ? 'damaged' : 'incomplete'}; sending it again`);
       outcome = await this.sendList(target, list, wanted, true);
     }
 
+    if (this.closed) return;
     if (outcome.ok) {
       target.applied = key;
+      target.retryDelayMs = failedPushRetryMs;
+      this.cancelRetry(target);
       this.setStatus(target, 'applied', { wanted, sentList });
       this.options.log(`web-filtering: ${connection.label}: ${wanted.profile.id} (${wanted.profile.mode}) in force, list ${list.sha256.slice(0, 12)} ${sentList ? 'sent' : 'already there'}`);
     } else if (outcome.code === 'filter-unavailable') {
@@ -217,6 +249,7 @@ export class FilterPush {
     } else {
       const why = outcome.code ?? outcome.reason ?? 'failed';
       this.setStatus(target, 'failed', { wanted, reason: why, sentList });
+      this.retryLater(target);
       this.options.log(`web-filtering: ${connection.label}: setting the filter failed: ${why}${outcome.reason && outcome.reason !== why ? ` (${outcome.reason})` : ''}`);
     }
   }
@@ -315,7 +348,17 @@ export class FilterPush {
     return status;
   }
 
-  private setStatus(target: Target, state: MachineFilterState, extra: { wanted?: WantedProfile; reason?: string; sentList?: boolean } = {}): void {
+  /**
+   * Records and publishes a PC's status. A push still finishing on a connection that a newer one
+   * replaced stays quiet: the newer connection speaks for the PC (`always` is for its disconnect).
+   */
+  private setStatus(
+    target: Target,
+    state: MachineFilterState,
+    extra: { wanted?: WantedProfile; reason?: string; sentList?: boolean } = {},
+    always = false,
+  ): void {
+    if (!always && this.targets.get(target.connection.machineId) !== target) return;
     const status = this.statusFor(target, state, extra);
     const previous = target.status;
     target.status = status;

@@ -41,6 +41,14 @@ const paths: Record<string, ReactElement> = {
       <path d="M9 20h6M12 16v4" />
     </>
   ),
+  shield: <path d="M12 3l8 3v6c0 5-3.4 8.2-8 9-4.6-.8-8-4-8-9V6z" />,
+  warning: (
+    <>
+      <path d="M12 3.5L22 20H2z" />
+      <path d="M12 10v4.5M12 17.5v.5" />
+    </>
+  ),
+  back: <path d="M15 5l-7 7 7 7" />,
   user: (
     <>
       <circle cx="12" cy="8" r="4" />

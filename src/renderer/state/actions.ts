@@ -3,8 +3,10 @@
 import type { CommandRequest, Enrolment, Lesson } from '../../shared/api/contract.js';
 import type { Inventory } from '../../shared/protocol/messages.js';
 import { toConsoleError } from '../api/console-error.js';
+import { useBlocked } from './blocked.js';
 import { useCommands } from './commands.js';
 import { forgetUnwatchedThumbnails } from './events.js';
+import { useFiltering } from './filtering.js';
 import { useLessons } from './lessons.js';
 import { useMachines } from './machines.js';
 import { useNotices } from './notices.js';
@@ -23,9 +25,10 @@ export async function runCommand(machineIds: string[], command: CommandRequest):
 }
 
 /** Throws a ConsoleError (shown in the dialog that asked). */
-export async function startLesson(labId: string, className: string, teacher: string): Promise<Lesson> {
+export async function startLesson(labId: string, className: string, teacher: string, profileId?: string): Promise<Lesson> {
   try {
-    const lesson = await consoleApi().call('lessons.start', { labId, className, teacher });
+    const lesson = await consoleApi().call('lessons.start', { labId, className, teacher, ...(profileId ? { profileId } : {}) });
+    if (useLessons.getState().activeByLab[labId]?.id !== lesson.id) useBlocked.getState().begin(lesson, true);
     useLessons.getState().apply(lesson);
     return lesson;
   } catch (error) {
@@ -38,6 +41,7 @@ export async function endLesson(labId: string): Promise<void> {
     const lesson = await consoleApi().call('lessons.end', { labId });
     if (lesson) useLessons.getState().apply(lesson);
     forgetUnwatchedThumbnails();
+    useBlocked.getState().retain(Object.values(useLessons.getState().activeByLab).map((l) => l.id));
   } catch (error) {
     throw toConsoleError(error);
   }
@@ -63,6 +67,7 @@ export async function removeMachine(machineId: string): Promise<void> {
   try {
     await consoleApi().call('machines.remove', { machineId });
     useMachines.getState().remove(machineId);
+    useFiltering.getState().forgetMachine(machineId);
     forgetUnwatchedThumbnails();
   } catch (error) {
     throw toConsoleError(error);

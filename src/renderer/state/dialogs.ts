@@ -9,7 +9,9 @@ export type OpenDialog =
   | { kind: 'addComputers' }
   | { kind: 'details'; machineId: string }
   | { kind: 'removeMachine'; machineId: string }
-  | { kind: 'liveView'; machineId: string };
+  | { kind: 'liveView'; machineId: string }
+  | { kind: 'baselineProfile'; labId: string }
+  | { kind: 'lessonProfile'; labId: string };
 
 interface DialogsState {
   open: OpenDialog | null;

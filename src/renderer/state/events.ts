@@ -1,11 +1,15 @@
 // Applies console events to the stores. Thumbnails are kept only for machines of a lab with a
-// lesson in progress: outside a lesson no student screen is shown, whatever arrives.
+// lesson in progress: outside a lesson no student screen is shown, whatever arrives. Web filtering
+// events keep the filter bar, the tiles and the blocked-attempts panel live.
 import type { ApiEvent, Lesson } from '../../shared/api/contract.js';
+import { useBlocked } from './blocked.js';
 import { useCommands } from './commands.js';
 import { closeDialogsAbout, useDialogs } from './dialogs.js';
+import { useFiltering } from './filtering.js';
 import { useLabs } from './labs.js';
 import { useLessons } from './lessons.js';
 import { useMachines } from './machines.js';
+import { useProfiles } from './profiles.js';
 import { useSelection } from './selection.js';
 import { thumbnailStore } from './thumbnails.js';
 
@@ -25,8 +29,15 @@ export function forgetUnwatchedThumbnails(): void {
 }
 
 function applyLesson(lesson: Lesson): void {
+  const known = useLessons.getState().activeByLab[lesson.labId]?.id === lesson.id;
   useLessons.getState().apply(lesson);
-  if (lesson.endedAt !== null) forgetUnwatchedThumbnails();
+  if (lesson.endedAt !== null) {
+    forgetUnwatchedThumbnails();
+    useBlocked.getState().retain(Object.values(useLessons.getState().activeByLab).map((l) => l.id));
+  } else if (!known) {
+    // Just started: nothing was blocked in it yet, so there is nothing to fetch.
+    useBlocked.getState().begin(lesson, true);
+  }
 }
 
 export function applyEvent(event: ApiEvent): void {
@@ -45,6 +56,7 @@ export function applyEvent(event: ApiEvent): void {
       thumbnailStore.getState().drop([event.machineId]);
       useSelection.getState().retain(Object.keys(useMachines.getState().byId));
       closeDialogsAbout(event.machineId, ['details', 'removeMachine', 'liveView']);
+      useFiltering.getState().forgetMachine(event.machineId);
       return;
     case 'lab.updated':
       useLabs.getState().upsert(event.lab);
@@ -58,6 +70,24 @@ export function applyEvent(event: ApiEvent): void {
     case 'thumbnail':
       if (!isWatched(event.machineId)) return;
       thumbnailStore.getState().put(event);
+      return;
+    case 'filter.blocked':
+      if (event.lessonId !== null) useBlocked.getState().add(event.lessonId, event.labId, event.machineId, event.attempts);
+      return;
+    case 'filter.machine':
+      useFiltering.getState().applyMachine(event.status);
+      return;
+    case 'filter.lab':
+      useFiltering.getState().applyLab(event.lab);
+      return;
+    case 'filter.lists':
+      useFiltering.getState().applyLists(event.lists);
+      return;
+    case 'profile.updated':
+      useProfiles.getState().upsert(event.profile);
+      return;
+    case 'profile.removed':
+      useProfiles.getState().remove(event.profileId);
       return;
     default:
       // A newer console may send events this UI does not know yet; ignore them.

@@ -6,6 +6,7 @@ import { reconnectDelayMs } from '../api/backoff.js';
 import { useConnection } from './connection.js';
 import { useDialogs } from './dialogs.js';
 import { applyEvent, forgetUnwatchedThumbnails } from './events.js';
+import { followFilteringEvent, loadFilteringPicture } from './filtering-actions.js';
 import { useLabs } from './labs.js';
 import { useLessons } from './lessons.js';
 import { useMachines } from './machines.js';
@@ -48,6 +49,8 @@ export function startSession(transport: ConsoleTransport): () => void {
       await refetchAll(transport);
       if (mine !== generation) return;
       useConnection.getState().setStatus('online');
+      // Not part of refetchAll: the lab screen must work even when filtering cannot be loaded.
+      void loadFilteringPicture(transport);
       // The console forgets the focused machine when we were away; ask again.
       const open = useDialogs.getState().open;
       if (open?.kind === 'liveView') void transport.call('thumbnails.focus', { machineId: open.machineId }).catch(() => undefined);
@@ -64,7 +67,10 @@ export function startSession(transport: ConsoleTransport): () => void {
     }
   }
 
-  const offEvent = transport.onEvent(applyEvent);
+  const offEvent = transport.onEvent((event) => {
+    applyEvent(event);
+    followFilteringEvent(transport, event);
+  });
   const offLink = transport.onLinkChange((link) => {
     if (retryTimer) clearTimeout(retryTimer);
     retryTimer = null;

@@ -128,6 +128,15 @@ describe('a running agent', () => {
     expect(inventory.inventory.networkAdapters[0]!.mac).toMatch(/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i);
   });
 
+  // Linux only: the check reads the process's memory map.
+  it.runIf(process.platform === 'linux')('maps the image library only once a picture is asked for', async () => {
+    const imageLibraryMapped = (): boolean => readFileSync(`/proc/${agent.pid}/maps`, 'utf8').includes('libvips');
+    await waitFor(() => messagesOf(socket, 'inventory')[0], 'inventory', 20_000);
+    expect(imageLibraryMapped()).toBe(false);
+    await thumbnail(console, socket, 6, 160);
+    expect(imageLibraryMapped()).toBe(true);
+  });
+
   it('answers a thumbnail request with one frame carrying its request id and a JPEG of that width', async () => {
     const frame = await thumbnail(console, socket, 7, 320);
     expect(frame).toMatchObject({ requestId: 7, width: 320, height: 180, screen: 0 });

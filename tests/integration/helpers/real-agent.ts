@@ -1,5 +1,5 @@
 // The real agent (dist/agent/cli.js) as child processes: enrol with a code or a file, run with
-// the simulated desktop, stop or kill.
+// the simulated desktop (or any platform and environment), stop or kill.
 import type { ChildProcess } from 'node:child_process';
 import { builtFile } from './paths.js';
 import { exited, spawnTracked, stopChild } from './processes.js';
@@ -62,6 +62,19 @@ export function runAgent(options: { dataDir: string; hostname: string }): Runnin
     process.execPath,
     [builtFile('agent/cli.js'), 'run', '--platform', 'simulated', '--data-dir', options.dataDir, '--hostname', options.hostname],
     { env: { ...process.env, SAFELAB_AGENT_DATA_DIR: '' } },
+  );
+  return new RunningAgent(child, options.hostname);
+}
+
+/**
+ * Starts `agent run` with the caller's flags and environment, e.g. `--platform linux` with
+ * DISPLAY pointing at an Xvfb server, or no --platform at all to test the automatic choice.
+ */
+export function runAgentWith(options: { dataDir: string; hostname: string; args?: string[]; env?: NodeJS.ProcessEnv }): RunningAgent {
+  const child = spawnTracked(
+    process.execPath,
+    [builtFile('agent/cli.js'), 'run', '--data-dir', options.dataDir, '--hostname', options.hostname, ...(options.args ?? [])],
+    { env: { ...process.env, SAFELAB_AGENT_DATA_DIR: '', ...options.env } },
   );
   return new RunningAgent(child, options.hostname);
 }

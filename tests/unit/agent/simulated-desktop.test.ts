@@ -2,6 +2,7 @@
 // visibly different while locked, cheap to ask for twice in the same second.
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
+import { loadSharp, sharpThreadsPerImage } from '../../../src/agent/platform/sharp.js';
 import { SimulatedDesktop, simulatedUserFor } from '../../../src/agent/platform/simulated/desktop.js';
 import { activityAt, activitySwitchIntervalMs, escapeXml, wrapText } from '../../../src/agent/platform/simulated/screen.js';
 
@@ -62,6 +63,21 @@ describe('simulated desktop', () => {
     now += 1000;
     await desktop.capture({ width: 320, quality: 60, screen: 0 });
     expect(desktop.renderCount).toBe(3);
+  });
+
+  it('draws nothing when it starts: an idle PC never renders', async () => {
+    let clockReads = 0;
+    const desktop = new SimulatedDesktop({ hostname: 'pc', now: () => (clockReads++, at) });
+    await desktop.start();
+    await desktop.lock('Nhìn lên bảng');
+    await desktop.unlock();
+    expect([clockReads, desktop.renderCount]).toEqual([0, 0]);
+  });
+
+  it('loads sharp without its operation cache and with one libvips thread per image', async () => {
+    const sharpFactory = await loadSharp();
+    expect(sharpFactory.concurrency()).toBe(sharpThreadsPerImage);
+    expect(sharpFactory.cache()).toMatchObject({ memory: { max: 0 }, items: { max: 0 }, files: { max: 0 } });
   });
 
   it('refuses a screen it does not have', async () => {

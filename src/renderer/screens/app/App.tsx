@@ -5,6 +5,8 @@ import { useConnection } from '../../state/connection.js';
 import { useDialogs } from '../../state/dialogs.js';
 import { useLanguage } from '../../state/language.js';
 import { LabScreen } from '../lab/LabScreen.js';
+import { ProfilesScreen } from '../profiles/ProfilesScreen.js';
+import { useView } from '../../state/view.js';
 import { ConnectionBanner, ConnectionScreen } from './ConnectionState.js';
 import { DialogHost } from './DialogHost.js';
 import { ErrorNotice } from './ErrorNotice.js';
@@ -16,6 +18,7 @@ export function App() {
   const loaded = useConnection((s) => s.consoleStatus !== null);
   const language = useLanguage((s) => s.language);
   const dialogOpen = useDialogs((s) => s.open !== null);
+  const screen = useView((s) => s.screen);
 
   useEffect(() => {
     document.documentElement.lang = language;
@@ -31,7 +34,7 @@ export function App() {
         <ConnectionBanner />
         <ErrorNotice />
         <main className="main" id="main">
-          {ready ? <LabScreen /> : <ConnectionScreen />}
+          {ready ? screen === 'profiles' ? <ProfilesScreen /> : <LabScreen /> : <ConnectionScreen />}
         </main>
       </div>
       <DialogHost />

@@ -1,6 +1,7 @@
 // Renders the one open dialog (see state/dialogs.ts).
 import { useDialogs } from '../../state/dialogs.js';
 import { AddComputersDialog } from '../enrolment/AddComputersDialog.js';
+import { BaselineProfileDialog, LessonProfileDialog } from '../filtering/FilterDialogs.js';
 import { LockDialog, MessageDialog } from '../lab/CommandDialogs.js';
 import { EndLessonDialog, StartLessonDialog } from '../lesson/LessonDialogs.js';
 import { LiveViewDialog } from '../live-view/LiveViewDialog.js';
@@ -27,5 +28,9 @@ export function DialogHost() {
       return <RemoveMachineDialog machineId={open.machineId} />;
     case 'liveView':
       return <LiveViewDialog key={open.machineId} machineId={open.machineId} />;
+    case 'baselineProfile':
+      return <BaselineProfileDialog labId={open.labId} />;
+    case 'lessonProfile':
+      return <LessonProfileDialog labId={open.labId} />;
   }
 }

@@ -1,4 +1,5 @@
-// The lab view: lesson bar, selection and actions, last command's results, the machine grid.
+// The lab view: lesson bar, web filtering, selection and actions, last command's results, the
+// machine grid and, during a lesson, the blocked web attempts beside it.
 import { useEffect, useMemo } from 'react';
 import { useText } from '../../i18n/use-text.js';
 import { unassignedLabKey, useLabs } from '../../state/labs.js';
@@ -6,6 +7,8 @@ import { useConnection } from '../../state/connection.js';
 import { useLessons } from '../../state/lessons.js';
 import { machinesInLab, useMachines } from '../../state/machines.js';
 import { useSelection } from '../../state/selection.js';
+import { BlockedPanel } from '../filtering/BlockedPanel.js';
+import { LabFilterBar } from '../filtering/LabFilterBar.js';
 import { LessonBar } from '../lesson/LessonBar.js';
 import { ResultsPanel } from '../results/ResultsPanel.js';
 import { CreateLab } from './CreateLab.js';
@@ -33,9 +36,13 @@ export function LabScreen() {
     <div className={`lab-screen ${stale ? 'stale' : ''}`}>
       <h1 className="visually-hidden">{title}</h1>
       {lab && <LessonBar lab={lab} lesson={lesson ?? null} machines={machines} />}
+      {lab && <LabFilterBar lab={lab} lesson={lesson ?? null} machines={machines} />}
       {machines.length > 0 && <Toolbar machines={machines} />}
       <ResultsPanel />
-      {machines.length === 0 ? <EmptyLab /> : <MachineGrid machines={machines} labName={title} lessonActive={!!lesson} />}
+      <div className={`lab-body ${lesson ? 'with-side' : ''}`}>
+        {machines.length === 0 ? <EmptyLab /> : <MachineGrid machines={machines} labName={title} lessonActive={!!lesson} />}
+        {lesson && <BlockedPanel lesson={lesson} />}
+      </div>
     </div>
   );
 }

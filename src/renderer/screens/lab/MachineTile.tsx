@@ -1,17 +1,28 @@
-// One student PC: its live screen (only during a lesson), name, user, online/locked state.
+// One student PC: its live screen (only during a lesson), name, user, online/locked state, a
+// warning when it does not filter the web, and during a lesson how often the filter blocked it.
 // The checkbox selects it (Space or Enter); a click on the screen does the same with a mouse.
 import type { KeyboardEvent } from 'react';
 import type { Machine } from '../../../shared/api/contract.js';
 import { Icon } from '../../components/Icon.js';
 import { useText } from '../../i18n/use-text.js';
+import { useBlocked } from '../../state/blocked.js';
 import { useDialogs } from '../../state/dialogs.js';
+import { useFiltering } from '../../state/filtering.js';
+import { useLanguage } from '../../state/language.js';
+import { useLessons } from '../../state/lessons.js';
 import { useSelection } from '../../state/selection.js';
+import { isFilterProblem, machineFilterReason, machineFilterStateText } from '../filtering/filter-text.js';
 import { useThumbnails } from '../../state/thumbnails.js';
 
 export function MachineTile({ machine, lessonActive }: { machine: Machine; lessonActive: boolean }) {
   const t = useText();
   const selected = useSelection((s) => !!s.selected[machine.id]);
   const thumb = useThumbnails((s) => s.byMachine[machine.id]);
+  const language = useLanguage((s) => s.language);
+  const filter = useFiltering((s) => s.machines[machine.id]);
+  const lessonId = useLessons((s) => (machine.labId ? s.activeByLab[machine.labId]?.id : undefined));
+  const blockedCount = useBlocked((s) => (lessonId ? (s.byLesson[lessonId]?.byMachine[machine.id] ?? 0) : 0));
+  const filterProblem = machine.online && isFilterProblem(filter);
   const toggle = () => useSelection.getState().toggle(machine.id);
   const canWatch = lessonActive && machine.online;
   const openLive = () => {
@@ -36,6 +47,7 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
       data-online={machine.online}
       data-locked={locked}
       data-live={!!thumb}
+      data-filter={filter?.state ?? 'unknown'}
     >
       <div className="tile-head">
         <label className="tile-check">
@@ -55,6 +67,22 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
             <Icon name="monitor" size={32} />
             <span>{placeholder}</span>
           </div>
+        )}
+        {(filterProblem || blockedCount > 0) && (
+          <span className="tile-chips">
+            {filterProblem && filter && (
+              <span className="tile-chip warn" data-testid="filter-warning" title={machineFilterReason(language, filter) ?? undefined}>
+                <Icon name="warning" size={13} />
+                {machineFilterStateText(language, filter)}
+              </span>
+            )}
+            {blockedCount > 0 && (
+              <span className="tile-chip blocked" data-testid="blocked-count">
+                <Icon name="shield" size={13} />
+                {t('ui.tile.blocked', { count: blockedCount })}
+              </span>
+            )}
+          </span>
         )}
         {locked && (
           <span className="badge-locked" data-testid="locked-badge">

@@ -1,5 +1,5 @@
-// Starting a lesson (class name) and confirming its end.
-import { useId, useRef, useState, type FormEvent } from 'react';
+// Starting a lesson (class name, and optionally a stricter web profile) and confirming its end.
+import { useId, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { UserText } from '../../api/console-error.js';
 import { toConsoleError } from '../../api/console-error.js';
 import { Dialog } from '../../components/Dialog.js';
@@ -7,8 +7,14 @@ import { Icon } from '../../components/Icon.js';
 import { useText, useUserText } from '../../i18n/use-text.js';
 import { endLesson, startLesson } from '../../state/actions.js';
 import { useDialogs } from '../../state/dialogs.js';
+import { useFiltering } from '../../state/filtering.js';
 import { useLabs } from '../../state/labs.js';
+import { useLanguage } from '../../state/language.js';
 import { useLessons } from '../../state/lessons.js';
+import { useProfiles } from '../../state/profiles.js';
+import { profileLabel } from '../filtering/filter-text.js';
+import { lessonProfileOptions } from '../filtering/lesson-options.js';
+import { ProfileChoice } from '../filtering/ProfileChoice.js';
 
 export function StartLessonDialog({ labId }: { labId: string }) {
   const t = useText();
@@ -19,8 +25,15 @@ export function StartLessonDialog({ labId }: { labId: string }) {
   const labName = useLabs((s) => s.byId[labId]?.name ?? '');
   const [className, setClassName] = useState('');
   const [teacher, setTeacher] = useState('');
+  const [profileId, setProfileId] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UserText | null>(null);
+  const language = useLanguage((s) => s.language);
+  const labFilter = useFiltering((s) => s.labs[labId]);
+  const profiles = useProfiles((s) => s.byId);
+  const baseline = labFilter ? profiles[labFilter.baselineProfileId] : undefined;
+  // Only profiles that make the lesson stricter than the lab: the rest would change nothing.
+  const options = useMemo(() => lessonProfileOptions(language, Object.values(profiles), baseline, null).filter((o) => !o.disabledReason), [language, profiles, baseline]);
   const close = () => useDialogs.getState().close();
 
   async function submit(event: FormEvent) {
@@ -29,7 +42,7 @@ export function StartLessonDialog({ labId }: { labId: string }) {
     setBusy(true);
     setError(null);
     try {
-      await startLesson(labId, className.trim(), teacher.trim());
+      await startLesson(labId, className.trim(), teacher.trim(), profileId ?? undefined);
       close();
     } catch (e) {
       setError(toConsoleError(e).text);
@@ -44,6 +57,18 @@ export function StartLessonDialog({ labId }: { labId: string }) {
         <input id={classId} ref={field} required maxLength={100} value={className} placeholder={t('ui.lesson.classPlaceholder')} onChange={(e) => setClassName(e.target.value)} />
         <label htmlFor={teacherId}>{t('ui.lesson.teacher')}</label>
         <input id={teacherId} maxLength={100} value={teacher} onChange={(e) => setTeacher(e.target.value)} />
+        {baseline && options.length > 0 && (
+          <>
+            <ProfileChoice
+              legend={t('ui.lesson.webLegend')}
+              options={options}
+              value={profileId}
+              onChange={setProfileId}
+              baselineOption={{ label: t('ui.filter.lessonBaselineOption', { profile: profileLabel(language, baseline.profile) }), hint: t('ui.filter.lessonBaselineHint') }}
+            />
+            {profileId !== null && <p className="hint">{t('ui.filter.revertsAtEnd')}</p>}
+          </>
+        )}
         <p className="hint">{t('ui.lesson.privacyHint')}</p>
         {error && (
           <p className="form-error" role="alert">
@@ -68,6 +93,9 @@ export function EndLessonDialog({ labId }: { labId: string }) {
   const t = useText();
   const pick = useUserText();
   const lesson = useLessons((s) => s.activeByLab[labId]);
+  const language = useLanguage((s) => s.language);
+  const labFilter = useFiltering((s) => s.labs[labId]);
+  const baseline = useProfiles((s) => (labFilter ? s.byId[labFilter.baselineProfileId] : undefined));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UserText | null>(null);
   const close = () => useDialogs.getState().close();
@@ -87,6 +115,7 @@ export function EndLessonDialog({ labId }: { labId: string }) {
   return (
     <Dialog title={t('ui.lesson.endTitle')} onClose={close} testId="end-lesson-dialog">
       <p>{t('ui.lesson.endBody', { className: lesson?.className ?? '' })}</p>
+      {labFilter?.lessonProfileId && baseline && <p>{t('ui.lesson.endRevertsFilter', { profile: profileLabel(language, baseline.profile) })}</p>}
       {error && (
         <p className="form-error" role="alert">
           {pick(error)}

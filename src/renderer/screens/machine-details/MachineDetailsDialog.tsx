@@ -9,6 +9,9 @@ import { formatBytes, formatDateTime, formatNumber } from '../../format/format.j
 import { useText, useUserText } from '../../i18n/use-text.js';
 import { loadInventory, moveMachine } from '../../state/actions.js';
 import { useDialogs } from '../../state/dialogs.js';
+import { useFiltering } from '../../state/filtering.js';
+import { useProfiles } from '../../state/profiles.js';
+import { machineFilterReason, machineFilterStateText, profileLabel } from '../filtering/filter-text.js';
 import { sortLabs, useLabs } from '../../state/labs.js';
 import { useLanguage } from '../../state/language.js';
 import { useMachines } from '../../state/machines.js';
@@ -101,6 +104,8 @@ export function MachineDetailsDialog({ machineId }: { machineId: string }) {
   const moveId = useId();
   const language = useLanguage((s) => s.language);
   const machine = useMachines((s) => s.byId[machineId]);
+  const filter = useFiltering((s) => s.machines[machineId]);
+  const profiles = useProfiles((s) => s.byId);
   const labsById = useLabs((s) => s.byId);
   const labs = useMemo(() => sortLabs(Object.values(labsById)), [labsById]);
   const [inventory, setInventory] = useState<Inventory | null | undefined>(undefined);
@@ -170,6 +175,19 @@ export function MachineDetailsDialog({ machineId }: { machineId: string }) {
         <dd>{formatDateTime(language, machine.enrolledAt)}</dd>
         <dt>{t('ui.details.lastSeen')}</dt>
         <dd>{machine.online ? t('ui.details.now') : machine.lastSeenAt ? formatDateTime(language, machine.lastSeenAt) : '—'}</dd>
+        {filter && (
+          <>
+            <dt>{t('ui.details.webFilter')}</dt>
+            <dd data-testid="details-filter">
+              {machineFilterStateText(language, filter)}
+              {machineFilterReason(language, filter) ? ` — ${machineFilterReason(language, filter)}` : ''}
+            </dd>
+            <dt>{t('ui.details.webProfile')}</dt>
+            <dd>{filter.profileId ? (profiles[filter.profileId] ? profileLabel(language, profiles[filter.profileId]!.profile) : filter.profileId) : '—'}</dd>
+            <dt>{t('ui.details.dnsFilter')}</dt>
+            <dd>{filter.listening.length > 0 ? filter.listening.join(', ') : t('ui.details.dnsFilterOff')}</dd>
+          </>
+        )}
       </dl>
       {labs.length > 0 && (
         <div className="inline-form">

@@ -1,0 +1,147 @@
+// The lab's web filtering at a glance: its baseline profile (IT staff may change it), during a
+// lesson the lesson's own profile with a one-press "lesson sites only" and the way back, how many
+// PCs enforce it, and what is not being filtered (lists not downloaded, PCs without a filter).
+import { useMemo, useState } from 'react';
+import type { Lab, Lesson, Machine } from '../../../shared/api/contract.js';
+import { toConsoleError } from '../../api/console-error.js';
+import { Icon } from '../../components/Icon.js';
+import { useText, useUserText } from '../../i18n/use-text.js';
+import { useConnection } from '../../state/connection.js';
+import { useDialogs } from '../../state/dialogs.js';
+import { setLessonProfile } from '../../state/filtering-actions.js';
+import { useFiltering } from '../../state/filtering.js';
+import { useLanguage } from '../../state/language.js';
+import { useNotices } from '../../state/notices.js';
+import { useProfiles } from '../../state/profiles.js';
+import { categoryLabel, isFilterProblem, lessonAllowlistProfileId, listSome, listsNotice, machineFilterReason, profileLabel } from './filter-text.js';
+import { ListsNotice } from './ListsNotice.js';
+
+export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Lesson | null; machines: Machine[] }) {
+  const t = useText();
+  const pick = useUserText();
+  const language = useLanguage((s) => s.language);
+  const online = useConnection((s) => s.status === 'online');
+  const loaded = useFiltering((s) => s.loaded);
+  const loadError = useFiltering((s) => s.error);
+  const labFilter = useFiltering((s) => s.labs[lab.id]);
+  const statuses = useFiltering((s) => s.machines);
+  const sources = useFiltering((s) => s.sources);
+  const profiles = useProfiles((s) => s.byId);
+  const [switching, setSwitching] = useState(false);
+
+  const counts = useMemo(() => {
+    let applied = 0;
+    let onlineCount = 0;
+    let applying = 0;
+    const problems: { name: string; reason: string | null }[] = [];
+    for (const m of machines) {
+      const status = statuses[m.id];
+      if (!status || status.state === 'offline') continue;
+      onlineCount++;
+      if (status.state === 'applied') applied++;
+      else if (status.state === 'pending' || status.state === 'sending') applying++;
+      if (isFilterProblem(status)) problems.push({ name: m.name, reason: machineFilterReason(language, status) });
+    }
+    return { applied, online: onlineCount, applying, problems };
+  }, [machines, statuses, language]);
+
+  if (!loaded || !labFilter) {
+    if (!loadError) return null;
+    return (
+      <section className="filter-bar" aria-label={t('ui.filter.label')} data-testid="filter-bar">
+        <Icon name="shield" />
+        <span className="muted">
+          {t('ui.filter.loadFailed')} {pick(loadError)}
+        </span>
+      </section>
+    );
+  }
+
+  const baselineRow = profiles[labFilter.baselineProfileId];
+  const baselineName = baselineRow ? profileLabel(language, baselineRow.profile) : labFilter.baselineProfileId;
+  const lessonRow = labFilter.lessonProfileId ? profiles[labFilter.lessonProfileId] : undefined;
+  const lessonName = lessonRow ? profileLabel(language, lessonRow.profile) : (labFilter.lessonProfileId ?? '');
+  const restricted = lesson !== null && labFilter.lessonProfileId !== null;
+  const allowlistOnly = labFilter.effective.mode === 'allowlist-only';
+  const notice = listsNotice(sources);
+  // With no third-party list at all the notice says it; otherwise name what is missing.
+  const missing = notice?.kind === 'none' ? [] : labFilter.missingCategories.map((c) => categoryLabel(language, c));
+
+  async function switchTo(profileId: string | null) {
+    setSwitching(true);
+    try {
+      await setLessonProfile(lab.id, profileId);
+    } catch (e) {
+      useNotices.getState().show(toConsoleError(e).text);
+    } finally {
+      setSwitching(false);
+    }
+  }
+
+  return (
+    <section className={`filter-bar ${restricted ? 'restricted' : ''}`} aria-label={t('ui.filter.label')} data-testid="filter-bar">
+      <Icon name="shield" size={22} />
+      <div className="filter-main">
+        <p className="filter-line">
+          <span className="filter-key">{t('ui.filter.baseline')}</span>
+          <strong data-testid="baseline-profile">{baselineName}</strong>
+          {labFilter.baselineIsDefault && <span className="tag">{t('ui.filter.default')}</span>}
+          <button type="button" className="link-button" disabled={!online} onClick={() => useDialogs.getState().show({ kind: 'baselineProfile', labId: lab.id })}>
+            {t('ui.filter.changeBaseline')}
+          </button>
+        </p>
+        {lesson && (
+          <div className="filter-line lesson-line">
+            <span className="filter-key">{t('ui.filter.inLesson')}</span>
+            <strong data-testid="lesson-filter">{restricted ? lessonName : t('ui.filter.lessonUsesBaseline')}</strong>
+            {restricted && <span className="filter-revert">{t('ui.filter.revertsAtEnd')}</span>}
+            <span className="filter-actions">
+              {switching && <span className="spinner" role="status" aria-label={t('ui.filter.applying')} />}
+              {labFilter.lessonProfileId !== lessonAllowlistProfileId && profiles[lessonAllowlistProfileId] && (
+                <button type="button" disabled={!online || switching} onClick={() => void switchTo(lessonAllowlistProfileId)}>
+                  <Icon name="shield" />
+                  {t('ui.filter.lessonSitesOnly')}
+                </button>
+              )}
+              {restricted && (
+                <button type="button" disabled={!online || switching} onClick={() => void switchTo(null)}>
+                  <Icon name="back" />
+                  {t('ui.filter.backToBaseline')}
+                </button>
+              )}
+              <button type="button" className="link-button" disabled={!online || switching} onClick={() => useDialogs.getState().show({ kind: 'lessonProfile', labId: lab.id })}>
+                {t('ui.filter.otherProfile')}
+              </button>
+            </span>
+          </div>
+        )}
+        <p className="filter-line muted" data-testid="filter-applied">
+          {[
+            allowlistOnly ? t('ui.filter.effectiveAllowlist') : t('ui.filter.effectiveFiltered'),
+            labFilter.effective.safeSearch ? t('ui.filter.safeSearchOn') : null,
+            counts.online > 0 ? t('ui.filter.appliedOn', { applied: counts.applied, online: counts.online }) : null,
+            counts.applying > 0 ? t('ui.filter.applyingOn', { count: counts.applying }) : null,
+          ]
+            .filter(Boolean)
+            .join(' · ')}
+        </p>
+        {counts.problems.length > 0 && (
+          <p className="filter-line warn-text" data-testid="filter-problems">
+            <Icon name="warning" size={16} />
+            <span>
+              {t('ui.filter.notFilteringOn', { names: listSome(language, counts.problems.map((p) => p.name)) })}
+              {counts.problems[0]?.reason ? ` — ${counts.problems[0].reason}` : ''}
+            </span>
+          </p>
+        )}
+        {missing.length > 0 && (
+          <p className="filter-line warn-text">
+            <Icon name="warning" size={16} />
+            <span>{t('ui.filter.missingCategories', { categories: listSome(language, missing) })}</span>
+          </p>
+        )}
+        <ListsNotice />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,282 @@
+// Web filtering end to end: the real console, two real agents (one with its DNS filter in front of
+// a loopback test upstream, one without a filter), driven through the web UI in a real Chromium.
+// The teacher switches the lab to "lesson sites only" and a DNS query for a non-lesson site is
+// refused, the attempt shows up live in the panel, and the site resolves again after the lesson.
+import { Resolver } from 'node:dns/promises';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Lab, Machine } from '../../src/shared/api/contract.js';
+import { TestUpstream } from '../integration/dns/test-upstream.js';
+import type { HttpApi } from '../integration/helpers/console-api.js';
+import { freePort, removeDir, startConsoleProcess, tempDataDir, type ConsoleProcess } from '../integration/helpers/console-process.js';
+import { builtFile } from '../integration/helpers/paths.js';
+import { spawnTracked, stopAllChildren } from '../integration/helpers/processes.js';
+import { enrolAgent } from '../integration/helpers/real-agent.js';
+import { LineLog } from '../integration/helpers/wait.js';
+
+const chromiumPath = '/usr/bin/chromium';
+const chromiumArgs = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** On the lesson platforms allowlist (resources/lists/lesson-platforms.txt). */
+const lessonSite = 'olm.vn';
+const lessonSiteAddress = '203.0.113.10';
+/** A news site: open under the lab baseline, not a lesson platform. */
+const otherSite = 'vnexpress.net';
+const otherSiteAddress = '203.0.113.20';
+/** Upper bound for anything that must happen "soon" (enrol, push a list, report an attempt). */
+const soonMs = 30_000;
+
+let upstream: TestUpstream | null = null;
+let consoleProcess: ConsoleProcess | null = null;
+let api: HttpApi;
+let browser: Browser | null = null;
+let page: Page;
+let lab: Lab;
+let dnsPort = 0;
+const dirs: string[] = [];
+const agentLogs: LineLog[] = [];
+const screenshotDir = process.env['SAFELAB_E2E_SCREENSHOTS'] ?? mkdtempSync(join(tmpdir(), 'safelab-e2e-filtering-shots-'));
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function diagnostics(): string {
+  return [`--- console ---\n${consoleProcess?.log.text().slice(-3000) ?? ''}`, ...agentLogs.map((l, i) => `--- agent ${i + 1} ---\n${l.text().slice(-2000)}`)].join('\n');
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; Date.now() < deadline && i < 10_000; i++) {
+    const value = await probe();
+    if (value) return value;
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${diagnostics()}`);
+}
+
+/** What the agent's DNS filter answers for `name`: its addresses, or 'refused' (0.0.0.0 / NXDOMAIN). */
+async function lookup(name: string): Promise<string[] | 'refused'> {
+  const resolver = new Resolver({ timeout: 2000, tries: 1 });
+  resolver.setServers([`127.0.0.1:${dnsPort}`]);
+  try {
+    const addresses = await resolver.resolve4(name);
+    return addresses.every((a) => a === '0.0.0.0') ? 'refused' : addresses.sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOTFOUND') return 'refused';
+    throw error;
+  }
+}
+
+async function machineNamed(name: string): Promise<Machine | undefined> {
+  return (await api.call('machines.list', {})).find((m) => m.name === name);
+}
+
+async function filterStatusOf(name: string) {
+  const machine = await machineNamed(name);
+  const status = await api.call('filtering.status', { labId: lab.id });
+  return status.machines.find((m) => m.machineId === machine?.id);
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(screenshotDir, name), fullPage: true });
+}
+
+async function startAgent(hostname: string, dns: { listen: number; upstream: number } | null): Promise<void> {
+  const dataDir = tempDataDir(`e2e-agent-${hostname}`);
+  dirs.push(dataDir);
+  const { code } = await api.call('enrolment.create', { labId: lab.id });
+  const enrolled = await enrolAgent({ dataDir, hostname, consoleUrl: consoleProcess!.agentUrl, code });
+  if (enrolled.exitCode !== 0) throw new Error(`enrol ${hostname} failed (${enrolled.exitCode}):\n${enrolled.output}`);
+  const args = [builtFile('agent/cli.js'), 'run', '--platform', 'simulated', '--data-dir', dataDir, '--hostname', hostname];
+  if (dns) args.push('--dns-listen', `127.0.0.1:${dns.listen}`, '--dns-upstream', `127.0.0.1:${dns.upstream}`);
+  const child = spawnTracked(process.execPath, args, { env: { ...process.env, SAFELAB_AGENT_DATA_DIR: '' } });
+  agentLogs.push(new LineLog(child.stdout, child.stderr));
+}
+
+beforeAll(async () => {
+  for (const file of ['main/start.js', 'agent/cli.js']) builtFile(file);
+  if (!existsSync(join(builtFile('main/start.js'), '../../renderer/index.html'))) throw new Error('build the renderer first (npm run build)');
+  mkdirSync(screenshotDir, { recursive: true });
+
+  upstream = await TestUpstream.start({
+    zone: {
+      [lessonSite]: { A: [lessonSiteAddress] },
+      [otherSite]: { A: [otherSiteAddress] },
+    },
+  });
+  const consoleDir = tempDataDir('e2e-filtering-console');
+  dirs.push(consoleDir);
+  consoleProcess = await startConsoleProcess({ dataDir: consoleDir });
+  api = consoleProcess.api;
+  lab = (await api.call('labs.list', {}))[0]!;
+
+  dnsPort = await freePort();
+  await startAgent('PC-01', { listen: dnsPort, upstream: upstream.port });
+  // A PC whose agent runs no DNS filter: the teacher must see that it is not filtering.
+  await startAgent('PC-02', null);
+
+  // The console compiles its own lists at start and pushes the lab baseline to PC-01.
+  await waitFor('the baseline filter on PC-01', soonMs, async () => (await machineNamed('PC-01'))?.state.filter?.listSha256);
+  await waitFor('PC-02 online', soonMs, async () => (await machineNamed('PC-02'))?.online);
+
+  browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs, headless: true });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN' });
+  await page.goto(`${consoleProcess.file.apiUrl}/#token=${consoleProcess.file.token}`);
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await stopAllChildren();
+  await upstream?.close().catch(() => undefined);
+  for (const dir of dirs) removeDir(dir);
+  process.stdout.write(`e2e filtering screenshots: ${screenshotDir}\n`);
+}, 30_000);
+
+describe('web filtering in the teacher console', () => {
+  it('shows the lab baseline, that third-party lists are missing, and the PC that does not filter', async () => {
+    const bar = page.getByTestId('filter-bar');
+    await bar.waitFor({ timeout: soonMs });
+    await waitFor('the baseline profile', 10_000, async () => (await page.getByTestId('baseline-profile').innerText()) === 'THCS (11–15 tuổi)');
+    expect(await bar.innerText()).toContain('mặc định');
+
+    const notice = page.getByTestId('lists-notice');
+    expect(await notice.innerText()).toContain('Danh sách chặn bên ngoài chưa được tải: chỉ đang chặn theo danh sách của SafeLab');
+    await notice.getByText('Điều này có nghĩa là gì?').click();
+    expect(await notice.innerText()).toContain('Chỉ trang học tập');
+
+    const pc1 = page.locator('[data-testid="machine-tile"]', { hasText: 'PC-01' });
+    const pc2 = page.locator('[data-testid="machine-tile"]', { hasText: 'PC-02' });
+    await waitFor('PC-01 filtering', soonMs, async () => (await pc1.getAttribute('data-filter')) === 'applied');
+    await waitFor('a warning on PC-02', soonMs, async () => (await pc2.getByTestId('filter-warning').count()) === 1);
+    expect(await pc2.getByTestId('filter-warning').innerText()).toBe('Không lọc web');
+    expect(await pc1.getByTestId('filter-warning').count()).toBe(0);
+    expect(await page.getByTestId('filter-problems').innerText()).toContain('PC-02');
+
+    // Under the open-web baseline both sites resolve through the filter.
+    expect(await lookup(otherSite)).toEqual([otherSiteAddress]);
+    expect(await lookup(lessonSite)).toEqual([lessonSiteAddress]);
+    await shot('filtering-idle-vi.png');
+  }, 60_000);
+
+  it('starts a lesson and switches the lab to lesson sites only: a non-lesson site is refused, a lesson platform resolves', async () => {
+    await page.getByRole('button', { name: 'Bắt đầu tiết học', exact: true }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Tên lớp').fill('8A2');
+    // The lesson may start stricter; this one starts as the lab is and switches during the lesson.
+    expect(await dialog.getByRole('radio', { name: /Theo mức lọc của phòng/ }).isChecked()).toBe(true);
+    await dialog.getByRole('button', { name: 'Bắt đầu', exact: true }).click();
+    await page.getByText('Đang trong tiết học: lớp 8A2').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('lesson-filter').innerText()).toBe('theo mức lọc của phòng');
+
+    await page.getByRole('button', { name: 'Chỉ trang học tập', exact: true }).click();
+    await waitFor('the lesson profile in the filter bar', 15_000, async () => (await page.getByTestId('lesson-filter').innerText()) === 'Chỉ trang học tập');
+    expect(await page.getByTestId('filter-bar').innerText()).toContain('Tự trở về mức lọc của phòng khi kết thúc tiết học.');
+    await waitFor('PC-01 enforcing the allowlist', soonMs, async () => {
+      const status = await filterStatusOf('PC-01');
+      return status?.state === 'applied' && status.mode === 'allowlist-only';
+    });
+
+    expect(await lookup(otherSite)).toBe('refused');
+    expect(await lookup(lessonSite)).toEqual([lessonSiteAddress]);
+  }, 60_000);
+
+  it('shows the blocked attempt live: total, per PC, the site and its category; and again after a reload', async () => {
+    const panel = page.getByTestId('blocked-panel');
+    await waitFor('the attempt in the panel', soonMs, async () => (await page.getByTestId('blocked-list').count()) > 0 && (await page.getByTestId('blocked-list').innerText()).includes(otherSite));
+    const row = page.getByTestId('blocked-list').locator('tbody tr', { hasText: otherSite }).first();
+    const cells = await row.locator('td').allInnerTexts();
+    expect(cells[0]).toMatch(/^\d{2}:\d{2}:\d{2}$/);
+    expect(cells[1]).toBe('PC-01');
+    expect(cells[2]?.split('\n')).toEqual([otherSite, 'Không có trong danh sách cho phép của tiết học']);
+    expect(await panel.innerText()).toContain('không ghi nội dung trang');
+    const total = Number(/(\d+)/.exec(await page.getByTestId('blocked-total').innerText())?.[1]);
+    expect(total).toBeGreaterThanOrEqual(1);
+    expect(await page.getByTestId('blocked-per-machine').innerText()).toContain('PC-01');
+    expect(await page.locator('[data-testid="machine-tile"]', { hasText: 'PC-01' }).getByTestId('blocked-count').innerText()).toContain('Bị chặn');
+    // The lesson site went through: it is not listed.
+    expect(await page.getByTestId('blocked-list').innerText()).not.toContain(lessonSite);
+    await sleep(1500); // a thumbnail or two on the tiles before the picture
+    await shot('filtering-lesson-allowlist-vi.png');
+
+    // What the console recorded for the lesson comes back after a reload.
+    await page.reload();
+    await waitFor('the attempt after a reload', soonMs, async () => (await page.getByTestId('blocked-list').count()) > 0 && (await page.getByTestId('blocked-list').innerText()).includes(otherSite));
+    expect(Number(/(\d+)/.exec(await page.getByTestId('blocked-total').innerText())?.[1])).toBe(total);
+  }, 60_000);
+
+  it('ends the lesson in the UI and the non-lesson site resolves again', async () => {
+    await page.getByRole('button', { name: 'Kết thúc tiết học', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Kết thúc tiết học?' });
+    expect(await dialog.innerText()).toContain('Lọc web của phòng sẽ trở về mức THCS (11–15 tuổi).');
+    await dialog.getByRole('button', { name: 'Kết thúc tiết học', exact: true }).click();
+    await page.getByText('Chưa có tiết học', { exact: true }).waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('blocked-panel').count()).toBe(0);
+
+    const answer = await waitFor('the site to resolve again', soonMs, async () => {
+      const result = await lookup(otherSite);
+      return result === 'refused' ? null : result;
+    });
+    expect(answer).toEqual([otherSiteAddress]);
+  }, 60_000);
+
+  it('lets IT staff block an extra site in the lab baseline, with line errors in both languages', async () => {
+    await page.getByRole('button', { name: 'Lọc web', exact: true }).click();
+    const screen = page.getByTestId('profiles-screen');
+    await screen.waitFor({ timeout: 10_000 });
+    await screen.getByRole('button', { name: /THCS \(11–15 tuổi\)/ }).click();
+    const editor = page.getByTestId('profile-editor');
+    expect(await editor.locator('h2').innerText()).toBe('THCS (11–15 tuổi)');
+
+    // Always-blocked categories are ticked and cannot be unticked.
+    const adult = editor.getByRole('checkbox', { name: /^Nội dung người lớn/ });
+    expect(await adult.isChecked()).toBe(true);
+    expect(await adult.isDisabled()).toBe(true);
+    const games = editor.getByRole('checkbox', { name: /^Trò chơi trực tuyến/ });
+    expect(await games.isChecked()).toBe(true);
+    expect(await games.isDisabled()).toBe(false);
+
+    const extra = editor.getByLabel('Trang chặn thêm', { exact: true });
+    await extra.fill(`https://${otherSite}/thoi-su\nkhong phai ten mien`);
+    await editor.getByRole('button', { name: 'Lưu thay đổi', exact: true }).click();
+    const problems = editor.getByTestId('profile-problems');
+    await problems.waitFor({ timeout: 5_000 });
+    expect(await problems.innerText()).toContain('Trang chặn thêm, dòng 2');
+
+    await extra.fill(`https://${otherSite}/thoi-su`);
+    await editor.getByRole('button', { name: 'Lưu thay đổi', exact: true }).click();
+    await editor.getByText('Đã lưu và đang áp dụng').waitFor({ timeout: 15_000 });
+    const saved = (await api.call('profiles.list', {})).profiles.find((r) => r.profile.id === 'preset-thcs');
+    expect(saved?.profile.extraBlock).toEqual([otherSite]);
+    await shot('filtering-profiles-vi.png');
+
+    const refused = await waitFor('the extra block on PC-01', soonMs, async () => (await lookup(otherSite)) === 'refused');
+    expect(refused).toBe(true);
+
+    // The bilingual check: the same problem in English.
+    await page.getByRole('button', { name: 'Switch to English', exact: true }).click();
+    const extraEn = editor.getByLabel('Extra blocked sites', { exact: true });
+    await extraEn.fill('not a name');
+    await editor.getByRole('button', { name: 'Save changes', exact: true }).click();
+    expect(await problems.innerText()).toContain('Extra blocked sites, line 1');
+    await editor.getByRole('button', { name: 'Discard changes', exact: true }).click();
+  }, 90_000);
+
+  it('lets IT staff change the lab baseline to THPT, which the PC then enforces', async () => {
+    await page.getByRole('button', { name: 'Back to the lab', exact: true }).click();
+    await page.getByRole('button', { name: 'Change (IT staff)', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: `Web filtering of ${lab.name}` });
+    await dialog.getByRole('radio', { name: /Upper secondary — THPT/ }).check();
+    await dialog.getByRole('button', { name: 'Apply to the lab', exact: true }).click();
+    await dialog.waitFor({ state: 'detached', timeout: 15_000 });
+    await waitFor('the new baseline in the bar', 10_000, async () => (await page.getByTestId('baseline-profile').innerText()) === 'Upper secondary — THPT (15–18)');
+    expect(await page.getByTestId('filter-bar').innerText()).not.toContain('default');
+    await waitFor('PC-01 on THPT', soonMs, async () => (await filterStatusOf('PC-01'))?.profileId === 'preset-thpt');
+    // THPT has no extra block for the news site.
+    expect(await lookup(otherSite)).toEqual([otherSiteAddress]);
+    await shot('filtering-idle-en.png');
+  }, 60_000);
+});
