@@ -1,9 +1,2 @@
 import v8 from 'node:v8';
-import vm from 'node:vm';
-if (process.env.GC_AFTER_MS) {
-  setTimeout(() => {
-    v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc');
-    gc();
-  }, Number(process.env.GC_AFTER_MS)).unref();
-}
+if (process.env.RUNTIME_V8_FLAGS) v8.setFlagsFromString(process.env.RUNTIME_V8_FLAGS);

@@ -172,6 +172,11 @@ try {
     const heap = r.heap ? `${f(r.heap.heapTotalMB)} / ${f(r.heap.heapUsedMB)}` : '—';
     console.log(`| ${r.variant} | ${r.phase} | ${f(r.rss)} | ${r.rssRange} | ${f(r.anon)} | ${f(r.file)} | ${f(r.pss)} | ${f(r.uss)} | ${r.threads} | ${f(r.cpuPct, 2)} | ${heap} |`);
   }
+  if (probe && process.env.SAFELAB_MEMORY_RAW) {
+    for (const r of raw.filter((x) => x.heap && x.phase === 'idle')) {
+      console.log(`${r.variant} idle: RSS ${f(r.rss)} anon ${f(r.anon)} heap ${f(r.heap.heapTotalMB)}/${f(r.heap.heapUsedMB)} new ${f(r.heap.spaces.new_space.sizeMB)} old ${f(r.heap.spaces.old_space.sizeMB)}`);
+    }
+  }
   if (probe) {
     console.log('\nV8 heap spaces (size/used MB) at the last phase:');
     for (const r of rows.filter((x) => x.heap && x.phase === 'idle after lesson')) {

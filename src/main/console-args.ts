@@ -12,6 +12,8 @@ export interface ConsoleArgs {
   /** Interface the agent hub listens on; undefined = all interfaces. */
   agentHost?: string;
   thumbnailIntervalMs?: number;
+  /** A UT1 folder or tarball on this PC to filter with (else env SAFELAB_LISTS_DIR). */
+  listsDir?: string;
   demo: boolean;
   /** Serve web mode even when Electron is installed. */
   web: boolean;
@@ -27,6 +29,7 @@ export const consoleUsage = `SafeLab console
   --agent-host ADDR                 listen for agents on this address only (default: all)
   --api-port N                      loopback port of the web UI and API (default ${defaultApiPort}; 0 = any)
   --thumbnail-interval-ms N         live thumbnail period during a lesson (default 2000)
+  --lists-dir DIR                   filter with a UT1 folder or tarball on this PC (env SAFELAB_LISTS_DIR)
   --no-demo                         do not start the demo lab of simulated PCs
   --web                             web mode even if Electron is installed
   --help
@@ -71,6 +74,12 @@ export function parseConsoleArgs(args: readonly string[], env: NodeJS.ProcessEnv
         const n = Number(value());
         if (!Number.isInteger(n) || n < 100 || n > 60_000) throw new Error('--thumbnail-interval-ms needs a number between 100 and 60000');
         parsed.thumbnailIntervalMs = n;
+        break;
+      }
+      case '--lists-dir': {
+        const dir = value();
+        if (!dir) throw new Error('--lists-dir needs a folder or a .tar.gz file');
+        parsed.listsDir = dir;
         break;
       }
       case '--no-demo':

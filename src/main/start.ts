@@ -48,6 +48,7 @@ async function runWeb(args: ConsoleArgs, electronMissing: boolean): Promise<numb
     apiPort: args.apiPort,
     ...(args.agentHost !== undefined ? { agentHost: args.agentHost } : {}),
     ...(args.thumbnailIntervalMs !== undefined ? { thumbnailIntervalMs: args.thumbnailIntervalMs } : {}),
+    ...(args.listsDir !== undefined ? { listsDir: args.listsDir } : {}),
     shell: 'web',
     demo: args.demo,
   });

@@ -156,6 +156,14 @@ describe('web filtering in the teacher console', () => {
     expect(await pc1.getByTestId('filter-warning').count()).toBe(0);
     expect(await page.getByTestId('filter-problems').innerText()).toContain('PC-02');
 
+    // The PC's details say why, for IT staff.
+    await page.getByRole('button', { name: 'Thông tin máy PC-02', exact: true }).click();
+    const details = page.getByTestId('details-filter');
+    await details.waitFor({ timeout: 5_000 });
+    expect(await details.innerText()).toMatch(/^Không lọc web — .+/);
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'detached', timeout: 5_000 });
+
     // Under the open-web baseline both sites resolve through the filter.
     expect(await lookup(otherSite)).toEqual([otherSiteAddress]);
     expect(await lookup(lessonSite)).toEqual([lessonSiteAddress]);
@@ -168,6 +176,8 @@ describe('web filtering in the teacher console', () => {
     await dialog.getByLabel('Tên lớp').fill('8A2');
     // The lesson may start stricter; this one starts as the lab is and switches during the lesson.
     expect(await dialog.getByRole('radio', { name: /Theo mức lọc của phòng/ }).isChecked()).toBe(true);
+    expect(await dialog.getByRole('radio', { name: /Chỉ trang học tập/ }).count()).toBe(1);
+    await shot('filtering-start-lesson-vi.png');
     await dialog.getByRole('button', { name: 'Bắt đầu', exact: true }).click();
     await page.getByText('Đang trong tiết học: lớp 8A2').waitFor({ timeout: 10_000 });
     expect(await page.getByTestId('lesson-filter').innerText()).toBe('theo mức lọc của phòng');
@@ -201,6 +211,21 @@ describe('web filtering in the teacher console', () => {
     expect(await page.getByTestId('blocked-list').innerText()).not.toContain(lessonSite);
     await sleep(1500); // a thumbnail or two on the tiles before the picture
     await shot('filtering-lesson-allowlist-vi.png');
+    // The narrowest lab PC screen the console supports.
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await shot('filtering-lesson-allowlist-1024-vi.png');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // The lesson's profile can also be chosen in a dialog: the current one is ticked.
+    await page.getByRole('button', { name: 'Mức lọc khác…', exact: true }).click();
+    const choose = page.getByRole('dialog', { name: 'Lọc web trong tiết học' });
+    const current = choose.getByRole('radio', { name: /^Chỉ trang học tập/ });
+    expect(await current.isChecked()).toBe(true);
+    // Focus starts on the ticked choice, as in any radio group.
+    await waitFor('focus on the ticked choice', 5_000, async () => (await page.evaluate(`document.activeElement && document.activeElement.getAttribute('value')`)) === 'lesson-allowlist');
+    await shot('filtering-lesson-dialog-vi.png');
+    await page.keyboard.press('Escape');
+    await choose.waitFor({ state: 'detached', timeout: 5_000 });
 
     // What the console recorded for the lesson comes back after a reload.
     await page.reload();
@@ -270,6 +295,7 @@ describe('web filtering in the teacher console', () => {
     await page.getByRole('button', { name: 'Change (IT staff)', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: `Web filtering of ${lab.name}` });
     await dialog.getByRole('radio', { name: /Upper secondary — THPT/ }).check();
+    await shot('filtering-baseline-dialog-en.png');
     await dialog.getByRole('button', { name: 'Apply to the lab', exact: true }).click();
     await dialog.waitFor({ state: 'detached', timeout: 15_000 });
     await waitFor('the new baseline in the bar', 10_000, async () => (await page.getByTestId('baseline-profile').innerText()) === 'Upper secondary — THPT (15–18)');

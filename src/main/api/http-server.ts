@@ -166,6 +166,10 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   });
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
+  // Keep idle keep-alive sockets longer than clients do (fetch/undici drops them after 4 s):
+  // with Node's 5 s default a request sent just as the server closed the socket fails with
+  // "other side closed". Loopback only, so idle sockets cost nothing.
+  server.keepAliveTimeout = 65_000;
 
   // ---- events -------------------------------------------------------------------------------
 

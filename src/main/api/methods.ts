@@ -221,10 +221,10 @@ export function createApiHandlers(context: ApiContext): ApiHandlers {
       return commands.run(machineIds, command, caller.actor);
     },
 
-    async 'lessons.start'({ labId, className, teacher, profileId }, caller) {
+    async 'lessons.start'({ labId, className, teacher, profileId, language }, caller) {
       // Checked first: a lesson must not start without the profile the teacher asked for.
       if (profileId !== undefined) webFiltering.requireProfile(profileId);
-      const lesson = lessons.start(labId, className, teacher, caller.actor);
+      const lesson = lessons.start(labId, className, teacher, caller.actor, language);
       if (profileId !== undefined) webFiltering.recordLessonProfile(lesson, profileId, caller.actor);
       return lesson;
     },

@@ -38,6 +38,7 @@ export function shellCommand(args: readonly string[], env: NodeJS.ProcessEnv = p
       demo: parsed.demo,
       ...(parsed.agentHost !== undefined ? { agentHost: parsed.agentHost } : {}),
       ...(parsed.thumbnailIntervalMs !== undefined ? { thumbnailIntervalMs: parsed.thumbnailIntervalMs } : {}),
+      ...(parsed.listsDir !== undefined ? { listsDir: parsed.listsDir } : {}),
     },
   };
 }

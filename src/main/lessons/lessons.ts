@@ -48,17 +48,17 @@ export class Lessons {
   /** What the lab's agents should show. */
   stateForLab(labId: string | null): LessonState {
     const lesson = labId ? this.running.get(labId) : undefined;
-    return lesson ? { active: true, lessonId: lesson.id, className: lesson.className, language: 'vi' } : noLesson;
+    return lesson ? { active: true, lessonId: lesson.id, className: lesson.className, language: lesson.language } : noLesson;
   }
 
-  start(labId: string, className: string, teacher: string, actor: string): Lesson {
+  start(labId: string, className: string, teacher: string, actor: string, language: 'vi' | 'en' = 'vi'): Lesson {
     const { store } = this.options;
     const lab = store.labs.findLab(labId);
     if (!lab) throw new ApiError('not-found', 'errors.labNotFound', { lab: labId });
     const existing = this.running.get(labId);
     if (existing) throw new ApiError('conflict', 'errors.lessonAlreadyRunning', { lab: lab.name, className: existing.className });
     const lesson = store.transaction(() => {
-      const started = store.lessons.startLesson({ labId, className, teacher });
+      const started = store.lessons.startLesson({ labId, className, teacher, language });
       store.audit.recordAudit({ actor, action: 'lesson.started', target: started.id, details: { labId, className, teacher } });
       return started;
     });

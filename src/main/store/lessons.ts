@@ -11,6 +11,7 @@ interface LessonRow {
   teacher: string;
   started_at: number;
   ended_at: number | null;
+  language: 'vi' | 'en';
 }
 
 function toLesson(row: LessonRow): Lesson {
@@ -21,6 +22,7 @@ function toLesson(row: LessonRow): Lesson {
     teacher: row.teacher,
     startedAt: row.started_at,
     endedAt: row.ended_at,
+    language: row.language,
   };
 }
 
@@ -30,7 +32,7 @@ export function createLessons(db: Database) {
   const running = db.prepare<[], LessonRow>('SELECT * FROM lessons WHERE ended_at IS NULL ORDER BY started_at');
   const runningInLab = db.prepare<[string], LessonRow>('SELECT * FROM lessons WHERE lab_id = ? AND ended_at IS NULL');
   const insert = db.prepare(
-    `INSERT INTO lessons (id, lab_id, class_name, teacher, started_at) VALUES (@id, @labId, @className, @teacher, @startedAt)`,
+    `INSERT INTO lessons (id, lab_id, class_name, teacher, started_at, language) VALUES (@id, @labId, @className, @teacher, @startedAt, @language)`,
   );
   const end = db.prepare<[number, string]>('UPDATE lessons SET ended_at = ? WHERE id = ? AND ended_at IS NULL');
   const history = db.prepare<[string, number], LessonRow>(
@@ -48,9 +50,10 @@ export function createLessons(db: Database) {
     },
     runningLesson,
     /** Starts a lesson; the unique index refuses a second running lesson in the same lab. */
-    startLesson(input: { labId: string; className: string; teacher: string }, now = Date.now()): Lesson {
-      const lesson: Lesson = { id: newId('lesson'), labId: input.labId, className: input.className, teacher: input.teacher, startedAt: now, endedAt: null };
-      insert.run({ id: lesson.id, labId: lesson.labId, className: lesson.className, teacher: lesson.teacher, startedAt: now });
+    startLesson(input: { labId: string; className: string; teacher: string; language?: 'vi' | 'en' }, now = Date.now()): Lesson {
+      const language = input.language ?? 'vi';
+      const lesson: Lesson = { id: newId('lesson'), labId: input.labId, className: input.className, teacher: input.teacher, startedAt: now, endedAt: null, language };
+      insert.run({ id: lesson.id, labId: lesson.labId, className: lesson.className, teacher: lesson.teacher, startedAt: now, language });
       return lesson;
     },
     /** Ends the lab's running lesson; null when none was running. */

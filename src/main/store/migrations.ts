@@ -154,6 +154,12 @@ export const migrations: readonly Migration[] = [
       `);
     },
   },
+  {
+    description: 'lessons remember the language students see (monitoring badge, lock screen chrome)',
+    up(db) {
+      db.exec(`ALTER TABLE lessons ADD COLUMN language TEXT NOT NULL DEFAULT 'vi' CHECK (language IN ('vi', 'en'));`);
+    },
+  },
 ];
 
 export const latestSchemaVersion = migrations.length;

@@ -7,6 +7,7 @@ import { useBlocked } from './blocked.js';
 import { useCommands } from './commands.js';
 import { forgetUnwatchedThumbnails } from './events.js';
 import { useFiltering } from './filtering.js';
+import { useLanguage } from './language.js';
 import { useLessons } from './lessons.js';
 import { useMachines } from './machines.js';
 import { useNotices } from './notices.js';
@@ -27,7 +28,9 @@ export async function runCommand(machineIds: string[], command: CommandRequest):
 /** Throws a ConsoleError (shown in the dialog that asked). */
 export async function startLesson(labId: string, className: string, teacher: string, profileId?: string): Promise<Lesson> {
   try {
-    const lesson = await consoleApi().call('lessons.start', { labId, className, teacher, ...(profileId ? { profileId } : {}) });
+    // Students see the monitoring badge in the language the teacher works in.
+    const language = useLanguage.getState().language;
+    const lesson = await consoleApi().call('lessons.start', { labId, className, teacher, language, ...(profileId ? { profileId } : {}) });
     if (useLessons.getState().activeByLab[labId]?.id !== lesson.id) useBlocked.getState().begin(lesson, true);
     useLessons.getState().apply(lesson);
     return lesson;

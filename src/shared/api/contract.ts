@@ -48,6 +48,8 @@ export const lessonSchema = z.object({
   teacher: z.string(),
   startedAt: z.number(),
   endedAt: z.number().nullable(),
+  /** Language of what students see during the lesson (the badge); the teacher's UI language at start. */
+  language: z.enum(['vi', 'en']),
 });
 export type Lesson = z.infer<typeof lessonSchema>;
 
@@ -296,6 +298,8 @@ export const apiMethods = {
       teacher: z.string().trim().max(100).default(''),
       /** A stricter web profile for this lesson (e.g. the lesson allowlist); the lab baseline still holds. */
       profileId: id.optional(),
+      /** Language of the monitoring badge on student screens (default Vietnamese). */
+      language: z.enum(['vi', 'en']).default('vi'),
     }),
     output: lessonSchema,
   },

@@ -26,5 +26,5 @@ export function lab(id: string, name: string, machineCount = 0): Lab {
 }
 
 export function lesson(id: string, labId: string, endedAt: number | null = null): Lesson {
-  return { id, labId, className: '10A1', teacher: '', startedAt: 1, endedAt };
+  return { id, labId, className: '10A1', teacher: '', startedAt: 1, endedAt, language: 'vi' };
 }

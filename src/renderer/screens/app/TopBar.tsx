@@ -27,9 +27,9 @@ export function TopBar() {
       {screen === 'lab' && <LabPicker />}
       {/* Web filtering is IT staff's screen; teachers stay on the lab. */}
       {screen === 'lab' ? (
-        <button type="button" className="nav-button" onClick={() => useView.getState().show('profiles')}>
+        <button type="button" className="nav-button" title={t('ui.nav.filtering')} onClick={() => useView.getState().show('profiles')}>
           <Icon name="shield" />
-          {t('ui.nav.filtering')}
+          <span className="nav-label">{t('ui.nav.filtering')}</span>
         </button>
       ) : (
         <button type="button" className="nav-button" onClick={() => useView.getState().show('lab')}>

@@ -1,6 +1,6 @@
 // Dialogs that change what a lab's PCs filter: the lab's baseline (IT staff) and, during a lesson,
 // the lesson's own profile (teacher), which reverts to the baseline when the lesson ends.
-import { useMemo, useState, type FormEvent } from 'react';
+import { useMemo, useRef, useState, type FormEvent } from 'react';
 import type { UserText } from '../../api/console-error.js';
 import { toConsoleError } from '../../api/console-error.js';
 import { Dialog } from '../../components/Dialog.js';
@@ -47,6 +47,7 @@ export function BaselineProfileDialog({ labId }: { labId: string }) {
     return [...sorted.filter((r) => r.profile.mode === 'filtered'), ...sorted.filter((r) => r.profile.mode !== 'filtered')];
   }, [byId, language]);
   const [choice, setChoice] = useState<string | null>(labFilter?.baselineProfileId ?? null);
+  const checked = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UserText | null>(null);
 
@@ -65,10 +66,10 @@ export function BaselineProfileDialog({ labId }: { labId: string }) {
   }
 
   return (
-    <Dialog title={t('ui.filter.baselineTitle', { lab: labName })} onClose={() => useDialogs.getState().close()} className="wide" testId="baseline-dialog">
+    <Dialog title={t('ui.filter.baselineTitle', { lab: labName })} onClose={() => useDialogs.getState().close()} className="wide" initialFocus={checked} testId="baseline-dialog">
       <form onSubmit={submit}>
         <p>{t('ui.filter.baselineIntro')}</p>
-        <ProfileChoice legend={t('ui.filter.baselineLegend')} options={rows.map((row) => ({ row }))} value={choice} onChange={setChoice} />
+        <ProfileChoice legend={t('ui.filter.baselineLegend')} options={rows.map((row) => ({ row }))} value={choice} onChange={setChoice} checkedRef={checked} />
         <p className="hint">{t('ui.filter.baselineHint')}</p>
         {error && (
           <p className="form-error" role="alert">
@@ -91,6 +92,7 @@ export function LessonProfileDialog({ labId }: { labId: string }) {
   const current = labFilter?.lessonProfileId ?? null;
   const options = useMemo(() => lessonProfileOptions(language, Object.values(byId), baseline, current), [language, byId, baseline, current]);
   const [choice, setChoice] = useState<string | null>(current);
+  const checked = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<UserText | null>(null);
   const baselineName = baseline ? profileLabel(language, baseline.profile) : '';
@@ -109,13 +111,14 @@ export function LessonProfileDialog({ labId }: { labId: string }) {
   }
 
   return (
-    <Dialog title={t('ui.filter.lessonTitle')} onClose={() => useDialogs.getState().close()} className="wide" testId="lesson-profile-dialog">
+    <Dialog title={t('ui.filter.lessonTitle')} onClose={() => useDialogs.getState().close()} className="wide" initialFocus={checked} testId="lesson-profile-dialog">
       <form onSubmit={submit}>
         <ProfileChoice
           legend={t('ui.filter.lessonLegend')}
           options={options}
           value={choice}
           onChange={setChoice}
+          checkedRef={checked}
           baselineOption={{ label: t('ui.filter.lessonBaselineOption', { profile: baselineName }), hint: t('ui.filter.lessonBaselineHint') }}
         />
         <p className="hint">{t('ui.filter.revertsAtEnd')}</p>

@@ -129,7 +129,7 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
           <p className="filter-line warn-text" data-testid="filter-problems">
             <Icon name="warning" size={16} />
             <span>
-              {t('ui.filter.notFilteringOn', { names: listSome(language, counts.problems.map((p) => p.name)) })}
+              {t('ui.filter.notFilteringOn', { names: listSome(language, counts.problems.map((p) => p.name), 'machines') })}
               {counts.problems[0]?.reason ? ` — ${counts.problems[0].reason}` : ''}
             </span>
           </p>

@@ -1,6 +1,6 @@
 // A radio list of web filtering profiles (with what each is for); used to pick a lab's baseline
 // and a lesson's profile. Arrow keys move within the group, as for any radio group.
-import { useId } from 'react';
+import { useId, type RefObject } from 'react';
 import type { ProfileRow } from '../../../shared/api/contract.js';
 import { useText } from '../../i18n/use-text.js';
 import { useLanguage } from '../../state/language.js';
@@ -20,9 +20,11 @@ export interface ProfileChoiceProps {
   onChange(value: string | null): void;
   /** First option meaning "no lesson profile: the lab baseline alone", with its label. */
   baselineOption?: { label: string; hint: string };
+  /** Set to the ticked radio, so a dialog can put focus where a keyboard user expects it. */
+  checkedRef?: RefObject<HTMLInputElement | null>;
 }
 
-export function ProfileChoice({ legend, options, value, onChange, baselineOption }: ProfileChoiceProps) {
+export function ProfileChoice({ legend, options, value, onChange, baselineOption, checkedRef }: ProfileChoiceProps) {
   const t = useText();
   const language = useLanguage((s) => s.language);
   const name = useId();
@@ -31,7 +33,7 @@ export function ProfileChoice({ legend, options, value, onChange, baselineOption
       <legend>{legend}</legend>
       {baselineOption && (
         <label className="choice">
-          <input type="radio" name={name} checked={value === null} onChange={() => onChange(null)} />
+          <input type="radio" name={name} checked={value === null} ref={value === null ? checkedRef : undefined} onChange={() => onChange(null)} />
           <span className="choice-text">
             <span className="choice-title">{baselineOption.label}</span>
             <span className="choice-hint">{baselineOption.hint}</span>
@@ -47,6 +49,7 @@ export function ProfileChoice({ legend, options, value, onChange, baselineOption
               name={name}
               value={row.profile.id}
               checked={value === row.profile.id}
+              ref={value === row.profile.id ? checkedRef : undefined}
               disabled={!!disabledReason}
               onChange={() => onChange(row.profile.id)}
             />

@@ -36,12 +36,20 @@ export function ageBandLabel(language: Language, ageBand: AgeBand): string {
   return translate(language, ageBandKeys[ageBand]);
 }
 
-/** One line on what a preset is for (from the filtering catalogue), or null for other profiles. */
+const presetDescriptions: Record<string, string> = {
+  [lessonAllowlistProfileId]: 'ui.profile.describe.lessonAllowlist',
+  'preset-tieu-hoc': 'ui.profile.describe.tieuHoc',
+  'preset-thcs': 'ui.profile.describe.thcs',
+  'preset-thpt': 'ui.profile.describe.thpt',
+};
+
+/** One line on what a profile is for: the presets' intent, else its mode or age band; null when nothing to add. */
 export function profileDescription(language: Language, profile: FilterProfile): string | null {
-  if (profile.id === lessonAllowlistProfileId) return translate(language, 'ui.profile.describe.lessonAllowlist');
+  const preset = presetDescriptions[profile.id];
+  if (preset) return translate(language, preset);
   if (profile.mode === 'allowlist-only') return translate(language, 'ui.profile.describe.allowlistOnly');
   if (profile.ageBand === 'custom') return null;
-  return translate(language, `filtering.preset.${profile.ageBand}`);
+  return translate(language, ageBandKeys[profile.ageBand]);
 }
 
 /** The category's name in the UI language; the raw name for a category we have no label for. */
@@ -146,8 +154,9 @@ export function listsNotice(sources: readonly ListSourceView[]): ListsNotice {
   return missing > 0 ? { kind: 'partly', missing, total: thirdParty.length } : null;
 }
 
-/** "a, b, c và 4 mục khác": at most `shown` labels, then how many more. */
-export function listSome(language: Language, labels: string[], shown = 4): string {
+/** "a, b, c và 4 mục khác" (or "… và 4 máy khác" for PCs): at most `shown` labels, then how many more. */
+export function listSome(language: Language, labels: string[], what: 'items' | 'machines' = 'items', shown = 4): string {
   if (labels.length <= shown) return labels.join(', ');
-  return translate(language, 'ui.filter.andMore', { items: labels.slice(0, shown).join(', '), count: labels.length - shown });
+  const key = what === 'machines' ? 'ui.filter.andMoreMachines' : 'ui.filter.andMore';
+  return translate(language, key, { items: labels.slice(0, shown).join(', '), count: labels.length - shown });
 }
