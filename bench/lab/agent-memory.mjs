@@ -3,7 +3,7 @@
 // Reports RSS split into anonymous and file-backed pages, PSS and private (USS) bytes, and CPU.
 //
 // Usage: npm run build && node bench/lab/agent-memory.mjs [--settle-seconds 10] [--idle-seconds 20] [--flow-seconds 15]
-//          [--replicas 3] [--variant 'label=--flag1 --flag2 ENV=value @path/to/other/dist/agent/cli.js'] … [--probe]
+//          [--replicas 3] [--together] [--variant 'label=--flag1 --flag2 ENV=value @path/to/other/dist/agent/cli.js'] … [--probe]
 // Without --variant it compares the agent as launched by default with a bare `node` process.
 // Each variant runs as `replicas` agents and the table shows medians: one process's figures move
 // by a few MB with the moment of its last garbage collection.
@@ -21,6 +21,7 @@ let idleSeconds = 20;
 let flowSeconds = 15;
 let settleSeconds = 10;
 let replicas = 3;
+let together = false;
 let probe = false;
 for (let i = 2; i < process.argv.length; i++) {
   const arg = process.argv[i];
@@ -29,6 +30,7 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (arg === '--flow-seconds') flowSeconds = Number(process.argv[++i]);
   else if (arg === '--settle-seconds') settleSeconds = Number(process.argv[++i]);
   else if (arg === '--replicas') replicas = Number(process.argv[++i]);
+  else if (arg === '--together') together = true;
   else if (arg === '--variant') {
     const text = process.argv[++i];
     const eq = text.indexOf('=');
@@ -113,6 +115,7 @@ try {
 
   const agents = [];
   const runs = variants.flatMap((v) => Array.from({ length: replicas }, () => v));
+  const enrolled = [];
   for (const [i, v] of runs.entries()) {
     const name = `MEM-${String(i + 1).padStart(2, '0')}`;
     const dir = join(dataDir, 'agents', name);
@@ -121,6 +124,12 @@ try {
       const p = spawn(process.execPath, [v.cli, 'enrol', '--console', consoleUrl, '--code', enrolment.code, '--data-dir', dir, '--hostname', name], { stdio: 'ignore' });
       p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`enrol ${name} exited ${code}`))));
     });
+    enrolled.push({ v, name, dir });
+    // --together: every agent starts at the same moment (as after a power cut), not one by one.
+    if (!together) start(enrolled.pop());
+  }
+  for (const e of enrolled) start(e);
+  function start({ v, name, dir }) {
     const probeOut = join(dataDir, `${name}.heap.json`);
     const args = [...v.flags, ...(probe ? ['--import', join(root, 'bench/lab/memory-probe.mjs')] : []), v.cli, 'run', '--platform', 'simulated', '--data-dir', dir, '--hostname', name];
     const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...v.env, SAFELAB_MEMORY_PROBE_OUT: probeOut } });

@@ -145,8 +145,22 @@ async function runOne(n) {
     const machineIds = (await call('machines.list', { labId: lab.id })).map((m) => m.id);
     log(`${n} online ${startSeconds.toFixed(1)} s after the first start`);
 
-    // Agent idle: no lesson, no commands. Start-up work (inventory, first GCs) settles first.
-    await sleep((settleArg !== undefined ? Number(settleArg) : 10 + n / 20) * 1000);
+    // Agent idle: no lesson, no commands. Start-up work settles first: every agent gathers its
+    // inventory once at start (a worker thread running systeminformation, which spawns a few
+    // system tools) — with 200 agents starting on 2 cores that takes a while.
+    const inventoryStarted = Date.now();
+    const withoutInventory = new Set(machineIds);
+    await waitFor(
+      'every inventory',
+      async () => {
+        for (const machineId of [...withoutInventory]) if ((await call('machines.inventory', { machineId })) !== null) withoutInventory.delete(machineId);
+        return withoutInventory.size === 0;
+      },
+      60_000 + n * 1000,
+    );
+    const inventorySeconds = (Date.now() - inventoryStarted) / 1000;
+    log(`every inventory in ${inventorySeconds.toFixed(1)} s more`);
+    await sleep((settleArg !== undefined ? Number(settleArg) : 5 + n / 20) * 1000);
     const loadIdle = loads();
     const idleStart = agents.map((a) => procStat(a.pid));
     const consoleIdleStart = procStat(consoleProc.pid);
@@ -216,6 +230,7 @@ async function runOne(n) {
       enrolSeconds,
       enrolRetries: retries,
       startSeconds,
+      inventorySeconds,
       loadAverage: { idle: loadIdle, flowing: loadFlow },
       agentIdle: { ...idleMemory, cpuPctP50: percentile(idleCpu, 50) * 100, cpuPctMax: idleCpu.at(-1) * 100 },
       agentFlowing: { ...flowMemory, cpuPctP50: percentile(agentFlowCpu, 50) * 100, cpuPctMax: agentFlowCpu.at(-1) * 100 },

@@ -174,7 +174,10 @@ async function populate(options: DemoLabOptions, children: Set<ChildProcess>, st
     if (state.stopping) return;
     if (!readPinnedConsole(pc.dir)) continue;
     const fd = openLog(pc.logFile);
-    const child = spawn(process.execPath, [agentCli, 'run', '--platform', 'simulated', '--data-dir', pc.dir, '--hostname', pc.name], {
+    // Each demo PC runs its real DNS web filter on a free loopback port (never :53, never the
+    // system resolver), so the lab shows filtering in force as a real lab would.
+    const args = [agentCli, 'run', '--platform', 'simulated', '--data-dir', pc.dir, '--hostname', pc.name, '--dns-listen', '127.0.0.1:0'];
+    const child = spawn(process.execPath, args, {
       stdio: ['ignore', fd, fd],
       env: nodeEnvironment(),
     });
