@@ -7,7 +7,9 @@
 // Without --variant it compares the agent as launched by default with a bare `node` process.
 // Each variant runs as `replicas` agents and the table shows medians: one process's figures move
 // by a few MB with the moment of its last garbage collection.
-// --probe loads bench/lab/memory-probe.mjs into each agent (adds ~0.2 MB) to print V8 heap spaces.
+// --probe loads bench/lab/memory-probe.mjs into each agent (adds ~0.2 MB) to print V8 heap spaces
+// (SAFELAB_MEMORY_RAW=1: per agent). SAFELAB_AGENT_STDOUT=1 passes the agents' stdout through
+// (for a variant with --trace-gc).
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -132,7 +134,7 @@ try {
   function start({ v, name, dir }) {
     const probeOut = join(dataDir, `${name}.heap.json`);
     const args = [...v.flags, ...(probe ? ['--import', join(root, 'bench/lab/memory-probe.mjs')] : []), v.cli, 'run', '--platform', 'simulated', '--data-dir', dir, '--hostname', name];
-    const proc = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...v.env, SAFELAB_MEMORY_PROBE_OUT: probeOut } });
+    const proc = spawn(process.execPath, args, { stdio: ['ignore', process.env.SAFELAB_AGENT_STDOUT ? 'inherit' : 'ignore', 'inherit'], env: { ...process.env, ...v.env, SAFELAB_MEMORY_PROBE_OUT: probeOut } });
     children.push(proc);
     agents.push({ ...v, name, proc, probeOut });
   }
