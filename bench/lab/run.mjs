@@ -2,8 +2,8 @@
 // RSS/CPU idle and while thumbnails flow, console RSS/CPU idle and with thumbnails flowing,
 // lock-all latency (p50/p99) and bytes per thumbnail.
 //
-// Usage: npx tsc -p tsconfig.build.json && node bench/lab/run.mjs [--agents 12,60,200]
-//          [--lock-rounds 60] [--flow-seconds 20] [--idle-seconds 10] [--settle-seconds S]
+// Usage: npm run build && node bench/lab/run.mjs [--agents 12,60,200]
+//          [--locks 100] [--flow-seconds 20] [--idle-seconds 31] [--settle-seconds S]
 //          [--enrol-concurrency 8] [--start-batch 25]
 // Every wait is bounded; every process is killed and the temp folder removed at the end.
 // Prints a Markdown table and writes bench/results/lab.json.
@@ -14,13 +14,16 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { frameHeaderBytes } from '../../dist/shared/protocol/frame.js';
 
 const args = new Map();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
 const agentCounts = (args.get('agents') ?? '12,60,200').split(',').map(Number);
-const lockRounds = Number(args.get('lock-rounds') ?? 60);
+// Lock-all samples: each is a lock of every agent, followed by an unlock (not measured).
+const lockSamples = Number(args.get('locks') ?? 100);
 const flowSeconds = Number(args.get('flow-seconds') ?? 20);
-const idleSeconds = Number(args.get('idle-seconds') ?? 10);
+// Longer than two console heartbeats (15 s each), so idle figures include the pings.
+const idleSeconds = Number(args.get('idle-seconds') ?? 31);
 const settleArg = args.get('settle-seconds');
 const enrolConcurrency = Number(args.get('enrol-concurrency') ?? 8);
 const startBatch = Number(args.get('start-batch') ?? 25);
@@ -173,7 +176,7 @@ async function runOne(n) {
 
     // Lock-all latency: console-side time from fan-out to the last acknowledgement.
     const lockMs = [];
-    for (let r = 0; r < lockRounds; r++) {
+    for (let r = 0; r < lockSamples * 2; r++) {
       const command = r % 2 === 0 ? { name: 'lock', message: 'Bench' } : { name: 'unlock' };
       const t0 = performance.now();
       const outcome = await call('commands.run', { machineIds, command });
@@ -246,6 +249,8 @@ async function runOne(n) {
       thumbnailsPerSecond: rate,
       expectedThumbnailsPerSecond: expectedRate,
       bytesPerThumbnail: flowFrames ? Math.round(flowBytes / flowFrames) : null,
+      // On the wire each JPEG travels in one binary websocket message with a fixed frame header.
+      wireBytesPerThumbnail: flowFrames ? Math.round(flowBytes / flowFrames) + frameHeaderBytes : null,
       lockAllMs: {
         rounds: lockMs.length,
         consoleP50: percentile(lockConsole, 50),
@@ -278,7 +283,7 @@ writeFileSync(join(root, 'bench/results/lab.json'), JSON.stringify({ machine, da
 const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '—' : x.toFixed(d));
 console.log(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, node ${machine.node}; load average at start ${machine.loadAverageAtStart.join(' / ')}`);
 console.log(
-  '| agents | agent idle RSS p50/max MB (private p50) | agent idle CPU p50/max % | agent RSS with thumbnails p50/max MB (private p50) | agent CPU with thumbnails p50 % | console idle RSS MB / CPU % | console RSS MB with thumbnails | console CPU % of a core with thumbnails (at the full rate) | thumbs/s (expected) | bytes/thumb | lock-all p50/p99 ms (rounds) | load avg idle → flowing |',
+  '| agents | agent idle RSS p50/max MB (private p50) | agent idle CPU p50/max % | agent RSS with thumbnails p50/max MB (private p50) | agent CPU with thumbnails p50 % | console idle RSS MB / CPU % | console RSS MB with thumbnails | console CPU % of a core with thumbnails (at the full rate) | thumbs/s (expected) | bytes/thumb JPEG (with frame header) | lock-all p50/p99 ms (rounds) | load avg idle → flowing |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
@@ -286,7 +291,7 @@ for (const r of results) {
     `| ${r.agents} | ${fmt(r.agentIdle.rssP50)} / ${fmt(r.agentIdle.rssMax)} (${fmt(r.agentIdle.privateP50)}) | ${fmt(r.agentIdle.cpuPctP50, 2)} / ${fmt(r.agentIdle.cpuPctMax, 2)} | ` +
       `${fmt(r.agentFlowing.rssP50)} / ${fmt(r.agentFlowing.rssMax)} (${fmt(r.agentFlowing.privateP50)}) | ${fmt(r.agentFlowing.cpuPctP50, 2)} | ` +
       `${fmt(r.consoleIdle.rssMB)} / ${fmt(r.consoleIdle.cpuPctOfCore)} | ${fmt(r.consoleFlowing.rssMB)} | ${fmt(r.consoleFlowing.cpuPctOfCore)} (${fmt(r.consoleFlowing.cpuPctOfCoreAtExpectedRate)}) | ` +
-      `${fmt(r.thumbnailsPerSecond)} (${fmt(r.expectedThumbnailsPerSecond)}) | ${r.bytesPerThumbnail ?? '—'} | ${fmt(r.lockAllMs.consoleP50, 0)} / ${fmt(r.lockAllMs.consoleP99, 0)} (${r.lockAllMs.rounds}) | ` +
+      `${fmt(r.thumbnailsPerSecond)} (${fmt(r.expectedThumbnailsPerSecond)}) | ${r.bytesPerThumbnail ?? '—'} (${r.wireBytesPerThumbnail ?? '—'}) | ${fmt(r.lockAllMs.consoleP50, 0)} / ${fmt(r.lockAllMs.consoleP99, 0)} (${r.lockAllMs.rounds}) | ` +
       `${r.loadAverage.idle[0]} → ${r.loadAverage.flowing[0]} |`,
   );
 }
