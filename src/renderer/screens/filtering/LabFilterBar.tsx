@@ -1,6 +1,7 @@
 // The lab's web filtering at a glance: its baseline profile (IT staff may change it), during a
 // lesson the lesson's own profile with a one-press "lesson sites only" and the way back, how many
-// PCs enforce it, and what is not being filtered (lists not downloaded, PCs without a filter).
+// PCs enforce it, and what is not being filtered (lists not downloaded, PCs without a filter, PCs
+// whose DNS setting was changed behind the filter).
 import { useMemo, useState } from 'react';
 import type { Lab, Lesson, Machine } from '../../../shared/api/contract.js';
 import { toConsoleError } from '../../api/console-error.js';
@@ -34,6 +35,7 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
     let onlineCount = 0;
     let applying = 0;
     const problems: { name: string; reason: string | null }[] = [];
+    const drifted: string[] = [];
     for (const m of machines) {
       const status = statuses[m.id];
       if (!status || status.state === 'offline') continue;
@@ -41,9 +43,10 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
       if (status.state === 'applied') applied++;
       else if (status.state === 'pending' || status.state === 'sending') applying++;
       if (isFilterProblem(status)) problems.push({ name: m.name, reason: machineFilterReason(language, status) });
+      else if (status.resolverDrift && status.resolverDrift.count > 0) drifted.push(t('ui.filter.resolverDriftCount', { name: m.name, count: status.resolverDrift.count }));
     }
-    return { applied, online: onlineCount, applying, problems };
-  }, [machines, statuses, language]);
+    return { applied, online: onlineCount, applying, problems, drifted };
+  }, [machines, statuses, language, t]);
 
   if (!loaded || !labFilter) {
     if (!loadError) return null;
@@ -132,6 +135,12 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
               {t('ui.filter.notFilteringOn', { names: listSome(language, counts.problems.map((p) => p.name), 'machines') })}
               {counts.problems[0]?.reason ? ` — ${counts.problems[0].reason}` : ''}
             </span>
+          </p>
+        )}
+        {counts.drifted.length > 0 && (
+          <p className="filter-line warn-text" data-testid="filter-resolver-drift">
+            <Icon name="warning" size={16} />
+            <span>{t('ui.filter.resolverDrift', { names: listSome(language, counts.drifted, 'machines') })}</span>
           </p>
         )}
         {missing.length > 0 && (
