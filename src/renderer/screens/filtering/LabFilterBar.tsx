@@ -34,7 +34,8 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
     let applied = 0;
     let onlineCount = 0;
     let applying = 0;
-    const problems: { name: string; reason: string | null }[] = [];
+    // PCs not filtering, grouped by why: "PC-02, PC-05 — no DNS listener", "PC-03 — could not start".
+    const problems = new Map<string, string[]>();
     const drifted: string[] = [];
     for (const m of machines) {
       const status = statuses[m.id];
@@ -42,7 +43,10 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
       onlineCount++;
       if (status.state === 'applied') applied++;
       else if (status.state === 'pending' || status.state === 'sending') applying++;
-      if (isFilterProblem(status)) problems.push({ name: m.name, reason: machineFilterReason(language, status) });
+      if (isFilterProblem(status)) {
+        const reason = machineFilterReason(language, status) ?? '';
+        problems.set(reason, [...(problems.get(reason) ?? []), m.name]);
+      }
       else if (status.resolverDrift && status.resolverDrift.count > 0) drifted.push(t('ui.filter.resolverDriftCount', { name: m.name, count: status.resolverDrift.count }));
     }
     return { applied, online: onlineCount, applying, problems, drifted };
@@ -128,14 +132,18 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
             .filter(Boolean)
             .join(' · ')}
         </p>
-        {counts.problems.length > 0 && (
-          <p className="filter-line warn-text" data-testid="filter-problems">
-            <Icon name="warning" size={16} />
-            <span>
-              {t('ui.filter.notFilteringOn', { names: listSome(language, counts.problems.map((p) => p.name), 'machines') })}
-              {counts.problems[0]?.reason ? ` — ${counts.problems[0].reason}` : ''}
-            </span>
-          </p>
+        {counts.problems.size > 0 && (
+          <div data-testid="filter-problems">
+            {[...counts.problems].map(([reason, names]) => (
+              <p className="filter-line warn-text" key={reason}>
+                <Icon name="warning" size={16} />
+                <span>
+                  {t('ui.filter.notFilteringOn', { names: listSome(language, names, 'machines') })}
+                  {reason ? ` — ${reason}` : ''}
+                </span>
+              </p>
+            ))}
+          </div>
         )}
         {counts.drifted.length > 0 && (
           <p className="filter-line warn-text" data-testid="filter-resolver-drift">
