@@ -12,7 +12,8 @@
 //     console-> welcome   { machineId, lesson }
 //     agent  -> hello     { identity, session, state, capabilities }
 //   then commands (acknowledged by id, idempotent by id), thumbnail requests (answered by a binary
-//   frame or a thumbnailError), session/inventory updates. Heartbeats are websocket ping/pong.
+//   frame or a thumbnailError), session/inventory updates, blocked-attempt reports and web-filter
+//   status changes. Heartbeats are websocket ping/pong.
 
 import { z } from 'zod';
 import { filterProfileSchema } from '../filtering/profile.js';
