@@ -98,7 +98,8 @@ describe('web filter with the Linux system resolver', () => {
     const dhcp = Buffer.from(`# written by the school DHCP client after a renewal\nnameserver ${renewedHost}\n`);
     await fs.writeFile(`${resolvConf}.dhclient-new`, dhcp);
     await fs.rename(`${resolvConf}.dhclient-new`, resolvConf);
-    for (let i = 0; i < 100 && web.status().resolverGuard?.drift?.count !== 1; i++) await new Promise((r) => setTimeout(r, 30));
+    const settled = (): boolean => web!.status().resolverGuard?.drift?.count === 1 && web!.status().resolverGuard?.pointed === true;
+    for (let i = 0; i < 100 && !settled(); i++) await new Promise((r) => setTimeout(r, 30));
     expect(web.status().resolverGuard).toMatchObject({ pointed: true, problem: null, drift: { count: 1 } });
     expect(parseNameservers(await fs.readFile(resolvConf, 'utf8'))).toEqual([{ host: filterHost, port: 53 }]);
     // The renewed server is the way out now (the cache was emptied with the change).
@@ -112,6 +113,8 @@ describe('web filter with the Linux system resolver', () => {
 
   it('after a crash, with port 53 taken, refuses to start and leaves the original resolv.conf, byte for byte', async (ctx) => {
     if (unavailable) ctx.skip();
+    await web?.stop();
+    web = null;
     await fs.writeFile(resolvConf, original);
     const first = await startWebFilter({ dataDir: path.join(root, 'agent'), listen: [{ host: filterHost, port: 53 }], system: control() });
     await first.stop({ restoreResolver: false });
@@ -135,6 +138,8 @@ describe('web filter with the Linux system resolver', () => {
 
   it('after a crash, an agent that will not filter puts the original resolv.conf back', async (ctx) => {
     if (unavailable) ctx.skip();
+    await web?.stop();
+    web = null;
     const first = await startWebFilter({ dataDir: path.join(root, 'agent'), listen: [{ host: filterHost, port: 53 }], system: control() });
     await first.stop({ restoreResolver: false });
     const lines: string[] = [];
