@@ -100,6 +100,17 @@ export class ResolverGuard {
     this.debounce = this.fallback = null;
   }
 
+  /**
+   * Stops watching and waits for a check still writing (NetworkManager rewrote the file just as
+   * the agent stops): the filter's restore must come after it, or the PC would be left pointing at
+   * a filter that no longer runs.
+   */
+  async stop(): Promise<void> {
+    this.close();
+    const running = this.checking;
+    if (running) await running;
+  }
+
   /** Resolves once no check is running or pending (tests). */
   async settled(): Promise<void> {
     for (let i = 0; i < 10 && (this.checking || this.debounce); i++) {

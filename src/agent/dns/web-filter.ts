@@ -161,8 +161,9 @@ export async function startWebFilter(options: WebFilterOptions): Promise<WebFilt
       queuedBlockedAttempts: filter.queuedBlockedAttempts,
     }),
     async stop(stopOptions = {}) {
-      // First: our own restore must not look like someone changing the resolver behind us.
-      guard?.close();
+      // First: our own restore must not look like someone changing the resolver behind us, and a
+      // re-point still in flight must land before the restore, not after it.
+      await guard?.stop();
       await server.stop();
       forwarder.close();
       const unsent = filter.drainBlockedAttempts(maxQueuedBlockedAttempts);

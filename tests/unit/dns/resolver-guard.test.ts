@@ -129,6 +129,34 @@ describe('resolver guard', () => {
     expect(guard.status()).toMatchObject({ pointed: true, drift: { count: 3 } });
   });
 
+  it('lets a re-point still writing finish before the filter stops, so the restore that follows is the last word', async () => {
+    const system = plainControl();
+    let started = false;
+    let finished = false;
+    const slow = Object.assign(Object.create(system) as LinuxSystemControl, {
+      async pointResolverAtFilter(t: typeof target, options?: { adoptCurrent?: boolean }) {
+        if (!options?.adoptCurrent) return system.pointResolverAtFilter(t, options);
+        started = true;
+        await new Promise((r) => setTimeout(r, 300));
+        const takeover = await system.pointResolverAtFilter(t, options);
+        finished = true;
+        return takeover;
+      },
+    });
+    const guard = guardFor(slow, { debounceMs: 20 });
+    await guard.start();
+    const dhcp = 'nameserver 10.6.6.6\n';
+    await replaceByRename(dhcp);
+    await until('the re-point under way', () => started);
+    await guard.stop();
+    expect(finished).toBe(true);
+    expect(await system.restoreResolver()).toBe('restored');
+    expect(await fs.readFile(resolvConf, 'utf8')).toBe(dhcp);
+    // Nothing writes after the restore.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await fs.readFile(resolvConf, 'utf8')).toBe(dhcp);
+  });
+
   it('undoes a pointing that failed half way (systemd-resolved would not reload) and points once it can', async () => {
     let reloadWorks = false;
     const run = async (command: string): Promise<CommandResult> =>
