@@ -31,7 +31,10 @@ const usage = `SafeLab agent
   enrol --enrolment-file FILE [--console URL] [--data-dir D] [--hostname NAME]
   run [--platform ${desktopPlatforms.join('|')}] [--data-dir D] [--hostname NAME] [--language vi|en]
       [--dns-listen 127.0.0.1:53,[::1]:53|off] [--dns-upstream 192.168.1.1:53,…]
-      (the web filter listens on port 53 of loopback by default, except on --platform simulated)
+      [--system-resolver auto|off|FILE]
+      (the web filter listens on port 53 of loopback by default, except on --platform simulated;
+       it points the system resolver at itself: auto = /etc/resolv.conf or systemd-resolved on a
+       Linux desktop, off = never, FILE = that resolv.conf instead, e.g. in a container)
   status [--data-dir D] [--json]
 
 Data folder: --data-dir, else $SAFELAB_AGENT_DATA_DIR, else the per-machine default.
@@ -63,6 +66,7 @@ function parse(args: string[]) {
         language: { type: 'string' },
         'dns-listen': { type: 'string' },
         'dns-upstream': { type: 'string' },
+        'system-resolver': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -143,6 +147,13 @@ function parseDnsListen(text: string): { host: string; port: number }[] | 'off' 
   return text.trim() === 'off' ? 'off' : parseAddressList(text, '--dns-listen');
 }
 
+function parseSystemResolver(text: string): 'auto' | 'off' | { resolvConfPath: string } {
+  const value = text.trim();
+  if (value === 'auto' || value === 'off') return value;
+  if (!value.startsWith('/')) throw new UsageError('--system-resolver must be auto, off or an absolute path to a resolv.conf file');
+  return { resolvConfPath: value };
+}
+
 async function runCommand(args: string[], log: AgentLog): Promise<number> {
   const flags = parse(args);
   const platform = flags.platform;
@@ -161,6 +172,7 @@ async function runCommand(args: string[], log: AgentLog): Promise<number> {
     ...(language !== undefined ? { language: language as Language } : {}),
     ...(flags['dns-listen'] !== undefined ? { dnsListen: parseDnsListen(flags['dns-listen']) } : {}),
     ...(flags['dns-upstream'] !== undefined ? { dnsUpstreams: parseAddressList(flags['dns-upstream'], '--dns-upstream') } : {}),
+    ...(flags['system-resolver'] !== undefined ? { systemResolver: parseSystemResolver(flags['system-resolver']) } : {}),
   });
   startUpDone();
   let signalled = false;

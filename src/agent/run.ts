@@ -18,7 +18,8 @@ import { agentVersion } from './version.js';
 import type { DnsListenAddress } from './dns/server.js';
 import type { UpstreamServer } from './dns/upstream.js';
 import type { WebFilter } from './dns/web-filter.js';
-import { WebFiltering } from './web-filtering.js';
+import type { SystemControl } from './system/system-control.js';
+import { WebFiltering, type FilterProblem } from './web-filtering.js';
 
 export interface RunOptions {
   dataDir: string;
@@ -32,6 +33,13 @@ export interface RunOptions {
   dnsListen?: DnsListenAddress[] | 'off';
   /** Upstream resolvers set by IT; default: the ones the system used before the filter. */
   dnsUpstreams?: UpstreamServer[];
+  /**
+   * Which system resolver setting the filter takes over and keeps: 'auto' (default) — on a Linux PC
+   * with a real desktop, /etc/resolv.conf or systemd-resolved, when the filter listens on port 53;
+   * 'off' — never touch it; a file — manage that resolv.conf instead of /etc/resolv.conf (a
+   * container's bind-mounted file, tests), also on a simulated PC, always in plain resolv.conf mode.
+   */
+  systemResolver?: 'auto' | 'off' | { resolvConfPath: string };
 }
 
 /** run without enrolment: the CLI explains how to enrol. */
@@ -64,13 +72,21 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   log('starting', { version: agentVersion(), machineId: config.machineId, dataDir, platform: options.platform ?? 'auto' });
 
   const desktop = await openDesktop(options.platform, { hostname, language, log: (line) => log('desktop', { detail: line }) });
-  // The filter exists before the feature that reports its blocked attempts: forward the signal.
+  // The filter exists before the feature that reports on it: forward its signals.
   let onBlockedAttempt = (): void => {};
-  const webFilter = await openWebFilter(options, desktop.platform, log, () => onBlockedAttempt());
-  // No filter, no filtering feature: list chunks are refused at once (frame-unexpected) instead
-  // of being assembled into a buffer that nothing could ever install.
-  const webFiltering = webFilter ? new WebFiltering({ webFilter, initial: read.state.filter, log }) : undefined;
-  if (webFiltering) onBlockedAttempt = webFiltering.onBlockedAttempt;
+  let onFilterStatusChange = (): void => {};
+  const { webFilter, problem } = await openWebFilter(options, desktop.platform, log, {
+    onBlockedAttempt: () => onBlockedAttempt(),
+    onStatusChange: () => onFilterStatusChange(),
+  });
+  // A filter that was meant to run but could not start still has a feature: it tells the console
+  // why this PC is not filtered. No filter meant to run, no feature. Either way without a filter,
+  // list chunks are refused at once (frame-unexpected).
+  const webFiltering = webFilter || problem ? new WebFiltering({ webFilter, startProblem: problem, initial: read.state.filter, log }) : undefined;
+  if (webFiltering) {
+    onBlockedAttempt = webFiltering.onBlockedAttempt;
+    onFilterStatusChange = webFiltering.onFilterStatusChange;
+  }
   const agent = new Agent({
     desktop,
     identity: {
@@ -128,36 +144,57 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   };
 }
 
+/** The system resolver this agent may change, if any (see RunOptions.systemResolver). */
+async function systemControlFor(options: RunOptions, platform: DesktopPlatform): Promise<SystemControl | undefined> {
+  const choice = options.systemResolver ?? 'auto';
+  if (choice === 'off') return undefined;
+  if (choice === 'auto' && (platform !== 'linux' || osPlatform() !== 'linux')) return undefined;
+  const { LinuxSystemControl } = await import('./system/linux/system-control.js');
+  if (choice === 'auto') return new LinuxSystemControl({ dataDir: options.dataDir });
+  return new LinuxSystemControl({ dataDir: options.dataDir, resolvConfPath: choice.resolvConfPath, detectResolved: async () => false });
+}
+
 /**
- * Starts the DNS web filter. A filter that cannot start (port 53 taken, no rights) must not stop
- * the lock and the lesson features: the agent runs on and reports that it filters nothing.
+ * Starts the DNS web filter. Whatever happens, a system resolver left pointing at the filter by a
+ * crashed run is put back first (startWebFilter does it before listening; with no filter meant to
+ * run it is done here). A filter that cannot start (port 53 taken, no rights) must not stop the
+ * lock and the lesson features: the agent runs on and reports why it filters nothing.
  */
 async function openWebFilter(
   options: RunOptions,
   platform: DesktopPlatform,
   log: AgentLog,
-  onBlockedAttempt: () => void,
-): Promise<WebFilter | null> {
-  if (options.dnsListen === 'off' || (options.dnsListen === undefined && platform === 'simulated')) return null;
+  signals: { onBlockedAttempt: () => void; onStatusChange: () => void },
+): Promise<{ webFilter: WebFilter | null; problem: FilterProblem | null }> {
+  const off = options.dnsListen === 'off' || (options.dnsListen === undefined && platform === 'simulated');
+  let system: SystemControl | undefined;
   try {
+    system = await systemControlFor(options, platform);
     const { defaultListenAddresses } = await import('./dns/server.js');
-    const { startWebFilter, systemResolverPort } = await import('./dns/web-filter.js');
-    const listen = options.dnsListen ?? [...defaultListenAddresses];
-    // Only a filter on port 53 of a real PC can become the system resolver.
-    const system =
-      platform === 'linux' && listen.every((l) => l.port === systemResolverPort)
-        ? new (await import('./system/linux/system-control.js')).LinuxSystemControl({ dataDir: options.dataDir })
-        : undefined;
-    return await startWebFilter({
+    const { recoverSystemResolver, startWebFilter } = await import('./dns/web-filter.js');
+    if (off) {
+      if (system) await recoverSystemResolver(system, log);
+      return { webFilter: null, problem: null };
+    }
+    const listen = options.dnsListen === undefined || options.dnsListen === 'off' ? [...defaultListenAddresses] : options.dnsListen;
+    const webFilter = await startWebFilter({
       dataDir: options.dataDir,
       listen,
       ...(options.dnsUpstreams ? { upstreams: options.dnsUpstreams } : {}),
       ...(system ? { system } : {}),
       log,
-      onBlockedAttempt,
+      onBlockedAttempt: signals.onBlockedAttempt,
+      onStatusChange: signals.onStatusChange,
     });
+    return { webFilter, problem: null };
   } catch (error) {
-    log('dns-unavailable', { reason: (error as Error).message });
-    return null;
+    const message = (error as Error).message;
+    log('dns-unavailable', { reason: message });
+    if (system) {
+      // startWebFilter recovers before it listens; this covers a failure before that point.
+      const { recoverSystemResolver } = await import('./dns/web-filter.js');
+      await recoverSystemResolver(system, log);
+    }
+    return off ? { webFilter: null, problem: null } : { webFilter: null, problem: { code: 'listen-failed', detail: message.slice(0, 200) } };
   }
 }

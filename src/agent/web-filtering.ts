@@ -1,11 +1,13 @@
 // The agent side of web filtering: assembles filter-list chunks from the console, installs a
-// list + profile into the DNS filter on `setFilter`, and reports blocked attempts in small batches.
+// list + profile into the DNS filter on `setFilter`, reports blocked attempts in small batches, and
+// tells the console when the filter cannot protect this PC (it could not start, the system
+// resolver was pointed elsewhere) so nobody reads "applied" for a PC that filters nothing.
 
 import { createHash } from 'node:crypto';
 import { decodeFilterChunk } from '../shared/protocol/frame.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { maxBlockedAttemptsPerReport } from '../shared/protocol/limits.js';
-import type { AgentFilterState, AgentMessage, Command } from '../shared/protocol/messages.js';
+import type { AgentFilterProblem, AgentFilterState, AgentMessage, Command } from '../shared/protocol/messages.js';
 import type { WebFilter } from './dns/web-filter.js';
 import type { AgentLog } from './log.js';
 
@@ -28,6 +30,9 @@ export class WebFilteringError extends Error {
   }
 }
 
+/** Why the filter does not protect this PC (see agentFilterProblemSchema for the codes). */
+export type FilterProblem = AgentFilterProblem;
+
 interface PendingTransfer {
   transferId: number;
   bytes: Uint8Array;
@@ -35,8 +40,10 @@ interface PendingTransfer {
 }
 
 export interface WebFilteringOptions {
-  /** Null when this agent runs no DNS filter (e.g. a simulated PC without --dns-listen). */
+  /** Null when this agent runs no DNS filter (it could not start: see `startProblem`). */
   webFilter: WebFilter | null;
+  /** Why the filter that should run did not start (listen-failed), or null. */
+  startProblem?: FilterProblem | null;
   /** The filter state persisted at the last install (list hash, profile). */
   initial: Omit<AgentFilterState, 'listening'> | undefined;
   log: AgentLog;
@@ -52,13 +59,27 @@ export class WebFiltering {
     this.current = options.initial;
   }
 
-  /** What hello and every ack report. */
+  /** What hello, every ack and every filterStatus report. */
   state(): AgentFilterState | undefined {
     const web = this.options.webFilter;
-    if (!web) return undefined;
-    const listening = web.status().listening.map((l) => (l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`));
-    return { ...this.current, listening };
+    if (!web) {
+      const problem = this.options.startProblem;
+      return problem ? { ...this.current, listening: [], problem: { ...problem } } : undefined;
+    }
+    const status = web.status();
+    const listening = status.listening.map((l) => (l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`));
+    const state: AgentFilterState = { ...this.current, listening };
+    const guard = status.resolverGuard;
+    if (guard?.problem) state.problem = { code: guard.problem.code, detail: guard.problem.detail };
+    if (guard?.drift) state.resolverDrift = { ...guard.drift };
+    return state;
   }
+
+  /** The resolver part of the filter changed (pointed back after a change, a problem began or ended): tell the console now. */
+  onFilterStatusChange = (): void => {
+    const filter = this.state();
+    if (this.send && filter) this.send({ type: 'filterStatus', filter });
+  };
 
   /** What to persist in state.json after an install. */
   persisted(): Omit<AgentFilterState, 'listening'> | undefined {
@@ -73,6 +94,8 @@ export class WebFiltering {
 
   /** A filter-list chunk frame; a new transfer id replaces an unfinished one. */
   onChunk(frame: Uint8Array): void {
+    // Nothing could ever install it: refuse at once rather than assemble up to 64 MB.
+    if (!this.options.webFilter) throw new ProtocolError('frame-unexpected', 'this PC runs no web filter');
     const chunk = decodeFilterChunk(frame);
     let t = this.transfer;
     if (!t || t.transferId !== chunk.transferId) {
@@ -133,7 +156,7 @@ export class WebFiltering {
       const web = this.options.webFilter;
       if (!send || !web) return;
       const attempts = web.drainBlockedAttempts(maxBlockedAttemptsPerReport);
-      if (attempts.length > 0) send({ type: 'blocked', attempts });
+      if (attempts.length > 0) send({ type: 'blocked', attempts, sentAt: Date.now() });
       // More waiting (a burst larger than one report): the next batch follows after the delay.
       this.scheduleReport();
     }, blockedReportDelayMs);

@@ -14,11 +14,16 @@ import type {
   CommandOutcome,
   CommandRequest,
   FilterChange,
+  FilterListInfo,
   Lab,
   Machine,
   ProfileRow,
 } from '../shared/api/contract.js';
-import { bilingual } from '../shared/i18n/index.js';
+import path from 'node:path';
+import { newListSourceId, ut1CopyType } from '../shared/api/list-source-id.js';
+import type { ListSourceInput } from '../shared/filtering/list-sources.js';
+import { bilingual, translate } from '../shared/i18n/index.js';
+import { encodeOsAccount, osAccountHeader, processOsAccount } from './api/actor.js';
 import { consoleFilePath, readConsoleFile, type ConsoleFile } from './console-file.js';
 import { resolveConsoleDataDir } from './data-dir.js';
 
@@ -45,8 +50,14 @@ const usage = `SafeLab console command line   (npm run console -- <command> …)
   filter set --lab X --profile P           the lab's baseline web profile (always on)
   filter lesson --lab X --profile P|none   a stricter profile for the running lesson (reverts at its end)
   filter status [--lab X] [--json]         what each lab enforces and where each PC stands
-  lists [--json]                           the compiled filter list and its sources (downloaded or not)
+  lists [--json]                           the compiled filter list, its sources and the lines they could not use
   lists refresh                            download the web lists now (keeps the last good copy)
+  lists add ut1 CATEGORY [--url MIRROR]    a UT1 category, downloaded from UT1 (or a school mirror)
+  lists add ut1-copy PATH [--categories a,b]   a UT1 copy on this PC: unpacked folder or .tar.gz
+  lists add url URL --category C [--kind block|allow] [--format auto|domains|hosts|adblock]
+  lists add file PATH --category C [--kind block|allow] [--format …]   a list file on this PC
+                                           (every add takes [--id ID]; default: made from the category)
+  lists remove ID                          stop using a source (see its id in "lists")
   blocked [--lab X] [--lesson ID] [--machine PC] [--json]   blocked web attempts, newest first
   enrol-code [--lab X] [--ttl MINUTES] [--file enrolment.json]
   remove --machine NAME|ID                 remove a PC and revoke its key
@@ -59,6 +70,9 @@ Exit codes: 0 ok, 1 some machines failed or were offline, 2 console not running,
 `;
 
 class UsageError extends Error {}
+
+/** Example lines "lists" prints under a source (--json has them all). */
+const maxCliProblemExamples = 5;
 
 /** An error the console answered with (already bilingual). */
 class RefusedError extends Error {
@@ -90,7 +104,7 @@ function connect(dataDir: string): Api {
       try {
         response = await fetch(`${file.apiUrl}/api/${method}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${file.token}`, 'x-safelab-client': 'cli' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${file.token}`, 'x-safelab-client': 'cli', [osAccountHeader]: encodeOsAccount(processOsAccount()) },
           body: JSON.stringify(input ?? {}),
         });
       } catch (error) {
@@ -136,6 +150,12 @@ function parse(args: string[]) {
         ttl: { type: 'string' },
         file: { type: 'string' },
         refresh: { type: 'boolean' },
+        category: { type: 'string' },
+        categories: { type: 'string' },
+        kind: { type: 'string' },
+        format: { type: 'string' },
+        url: { type: 'string' },
+        id: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -242,6 +262,77 @@ async function printFilterChange(api: Api, change: FilterChange, json: boolean |
     }
   }
   return change.machines.every((m) => m.state === 'applied' || m.state === 'not-filtering') ? cliExitCodes.ok : cliExitCodes.someMachinesFailed;
+}
+
+/** Under a source in "lists": its unusable lines, counted per reason, with the first few as examples. */
+function printProblems(reports: FilterListInfo['reports']): void {
+  const bad = reports.reduce((n, r) => n + r.bad, 0);
+  const skipped = reports.reduce((n, r) => n + r.skipped, 0);
+  if (bad + skipped === 0) return;
+  const totals = new Map<string, number>();
+  for (const r of reports) for (const [problem, count] of Object.entries(r.problems)) totals.set(problem, (totals.get(problem) ?? 0) + count);
+  process.stdout.write(`    ${bad} bad line(s), ${skipped} skipped (not enforceable by DNS):\n`);
+  for (const [problem, count] of [...totals].sort((a, b) => b[1] - a[1])) {
+    process.stdout.write(`      ${pad(String(count), 8)}${pad(problem, 22)}${translate('en', `filtering.problem.${problem}`)}\n`);
+  }
+  const examples = reports.flatMap((r) => r.examples.map((e) => ({ ...e, list: r.source })));
+  for (const e of examples.slice(0, maxCliProblemExamples)) {
+    const where = `${reports.length > 1 ? `${e.list} ` : ''}${e.file ? `${e.file}:` : 'line '}${e.line}`;
+    process.stdout.write(`      ${where}  ${e.problem}  ${JSON.stringify(e.text)}\n`);
+  }
+  if (examples.length > maxCliProblemExamples) process.stdout.write(`      … (${examples.length - maxCliProblemExamples} more examples in --json)\n`);
+}
+
+const listKinds = ['block', 'allow'] as const;
+const listFormats = ['auto', 'domains', 'hosts', 'adblock'] as const;
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`${flag} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+/** "lists add …": builds the source from the words and flags, checks what can be checked here, and lets the console check the rest. */
+async function addListSource(api: Api, words: string[], flags: Flags): Promise<number> {
+  const [kindWord, target, ...extra] = words;
+  if (!kindWord || !target || extra.length > 0) throw new UsageError('lists add needs: ut1 CATEGORY | ut1-copy PATH | url URL | file PATH');
+  const kind = oneOf(flags.kind, listKinds, '--kind');
+  const format = oneOf(flags.format, listFormats, '--format');
+  const category = flags.category?.trim();
+  const categories = flags.categories
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  const existing = (await api.call('filtering.status', {})).sources.map((s) => s.source.id);
+  let source: ListSourceInput;
+  switch (kindWord) {
+    case 'ut1':
+      source = { type: 'ut1-category', id: '', category: target, ...(flags.url ? { url: flags.url } : {}) };
+      break;
+    case 'ut1-copy': {
+      // The console may run in another folder: send a full path.
+      const full = path.resolve(target);
+      source = { type: ut1CopyType(full), id: '', path: full, ...(categories && categories.length > 0 ? { categories } : {}) };
+      break;
+    }
+    case 'url':
+    case 'file': {
+      if (!category) throw new UsageError(`lists add ${kindWord} needs --category (the category its names are filed under, e.g. gambling)`);
+      const where = kindWord === 'url' ? { type: 'url' as const, url: target } : { type: 'file' as const, path: path.resolve(target) };
+      source = { ...where, id: '', category, ...(kind ? { kind } : {}), ...(format ? { format } : {}) };
+      break;
+    }
+    default:
+      throw new UsageError(`lists add: unknown kind "${kindWord}" (ut1, ut1-copy, url or file)`);
+  }
+  source.id = flags.id ?? newListSourceId({ type: source.type, ...('category' in source ? { category: source.category } : {}), ...('path' in source ? { path: source.path } : {}) }, existing);
+  const views = await api.call('lists.add', { source });
+  const added = views.find((v) => v.source.id === source.id);
+  process.stdout.write(`${source.id} added (${added?.status.state ?? 'unknown'}): ${added?.status.label ?? ''}\n`);
+  if (added?.status.state === 'never-downloaded') process.stdout.write('not downloaded yet: run "lists refresh" (or turn on automatic refresh) before its categories are filtered\n');
+  const reports = (await api.call('filtering.status', {})).lists.current?.reports.filter((r) => r.sourceId === source.id) ?? [];
+  printProblems(reports);
+  return cliExitCodes.ok;
 }
 
 async function dispatch(command: string, positionals: string[], flags: Flags, dataDir: string): Promise<number> {
@@ -357,6 +448,15 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
     }
     case 'lists': {
       const client = api();
+      if (positionals[0] === 'add') return addListSource(client, positionals.slice(1), flags);
+      if (positionals[0] === 'remove') {
+        const sourceId = positionals[1];
+        if (!sourceId || positionals.length > 2) throw new UsageError('lists remove needs one source id (see "lists")');
+        const { removed } = await client.call('lists.remove', { sourceId });
+        if (!removed) throw new RefusedError({ code: 'not-found', ...textOf('errors.listSourceNotFound', { source: sourceId }) });
+        process.stdout.write(`${sourceId} removed; the lists are compiled again without it\n`);
+        return cliExitCodes.ok;
+      }
       if (positionals[0] === 'refresh') {
         const sources = await client.call('lists.refresh', {});
         for (const s of sources) process.stdout.write(`${pad(s.source.id, 28)}${s.status.state}\n`);
@@ -376,8 +476,15 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
       );
       process.stdout.write(`auto refresh: ${status.lists.autoRefresh ? 'on' : 'off (third-party lists are downloaded only with "lists refresh")'}\n`);
       if (status.lists.lastError) process.stdout.write(`last error:   ${status.lists.lastError}\n`);
+      const reports = list?.reports ?? [];
       for (const s of status.sources) {
         process.stdout.write(`${pad(s.source.id, 28)}${pad(s.status.state, 18)}${s.status.label}\n`);
+        printProblems(reports.filter((r) => r.sourceId === s.source.id));
+      }
+      const own = reports.filter((r) => r.sourceId === null && r.bad + r.skipped > 0);
+      if (own.length > 0) {
+        process.stdout.write(`${pad('(SafeLab lists)', 28)}\n`);
+        printProblems(own);
       }
       const never = status.sources.filter((s) => s.status.state === 'never-downloaded').length;
       if (never > 0) process.stdout.write(`${never} source(s) never downloaded: their categories are not filtered yet\n`);

@@ -12,6 +12,7 @@ import { commandTimeoutMs as defaultCommandTimeoutMs } from '../shared/protocol/
 import { AgentHub } from './agent-hub/hub.js';
 import { EventBus } from './api/events.js';
 import { startApiServer, type ApiServer } from './api/http-server.js';
+import { actorOf, processOsAccount } from './api/actor.js';
 import { createInProcessClient, type InProcessClient } from './api/in-process-client.js';
 import { createApiHandlers } from './api/methods.js';
 import { loadOrCreateCertificate } from './certificate.js';
@@ -193,6 +194,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
         webFilter.disconnected(connection);
       },
       blocked: (connection, message) => webFilter.onBlocked(connection, message),
+      filterStatus: (connection, message) => webFilter.onFilterStatus(connection, message),
     });
     // Presets seeded and the cached list loaded before any agent can say hello.
     await webFilter.start();
@@ -232,7 +234,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
       inventoryWaitMs: commandTimeoutMs,
       webFiltering: webFilter,
     });
-    const api: InProcessClient = createInProcessClient(handlers, events, { actor: 'teacher' }, log);
+    const api: InProcessClient = createInProcessClient(handlers, events, { actor: actorOf('teacher', processOsAccount()) }, log);
 
     const token = randomBytes(32).toString('base64url');
     const requestedApiPort = options.apiPort ?? defaultApiPort;

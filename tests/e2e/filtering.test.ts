@@ -2,8 +2,12 @@
 // a loopback test upstream, one without a filter), driven through the web UI in a real Chromium.
 // The teacher switches the lab to "lesson sites only" and a DNS query for a non-lesson site is
 // refused, the attempt shows up live in the panel, and the site resolves again after the lesson.
+// IT staff add a list file in the UI and see the lines it could not use and why, in both languages,
+// and remove it; a PC whose filter could not start, and one whose DNS setting was changed behind
+// its filter, are named in the filter bar.
 import { Resolver } from 'node:dns/promises';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, promises as fs, writeFileSync } from 'node:fs';
+import dgram from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -85,14 +89,15 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(screenshotDir, name), fullPage: true });
 }
 
-async function startAgent(hostname: string, dns: { listen: number; upstream: number } | null): Promise<void> {
+async function startAgent(hostname: string, dns: { listen: number | string; upstream: number; resolvConf?: string } | null): Promise<void> {
   const dataDir = tempDataDir(`e2e-agent-${hostname}`);
   dirs.push(dataDir);
   const { code } = await api.call('enrolment.create', { labId: lab.id });
   const enrolled = await enrolAgent({ dataDir, hostname, consoleUrl: consoleProcess!.agentUrl, code });
   if (enrolled.exitCode !== 0) throw new Error(`enrol ${hostname} failed (${enrolled.exitCode}):\n${enrolled.output}`);
   const args = [builtFile('agent/cli.js'), 'run', '--platform', 'simulated', '--data-dir', dataDir, '--hostname', hostname];
-  if (dns) args.push('--dns-listen', `127.0.0.1:${dns.listen}`, '--dns-upstream', `127.0.0.1:${dns.upstream}`);
+  if (dns) args.push('--dns-listen', typeof dns.listen === 'number' ? `127.0.0.1:${dns.listen}` : dns.listen, '--dns-upstream', `127.0.0.1:${dns.upstream}`);
+  if (dns?.resolvConf) args.push('--system-resolver', dns.resolvConf);
   const child = spawnTracked(process.execPath, args, { env: { ...process.env, SAFELAB_AGENT_DATA_DIR: '' } });
   agentLogs.push(new LineLog(child.stdout, child.stderr));
 }
@@ -305,4 +310,99 @@ describe('web filtering in the teacher console', () => {
     expect(await lookup(otherSite)).toEqual([otherSiteAddress]);
     await shot('filtering-idle-en.png');
   }, 60_000);
+
+  it('lets IT staff add a list file, see the lines it could not use and why in both languages, and remove it', async () => {
+    const listDir = tempDataDir('e2e-lists');
+    dirs.push(listDir);
+    const listFile = join(listDir, 'school-list.txt');
+    writeFileSync(listFile, '# the school list\ncasino.e2e.test\nhttps://poker.e2e.test/play\nbad_name!.e2e.test\nbet.e2e.test\n');
+    await page.getByRole('button', { name: 'Web filtering', exact: true }).click();
+    const panel = page.getByTestId('list-sources');
+    const form = page.getByTestId('add-list-source');
+    await form.waitFor({ timeout: 10_000 });
+    await form.getByRole('radio', { name: /A list file on this PC/ }).check();
+    await form.getByLabel('File under category', { exact: true }).fill('gambling');
+
+    // What can be checked here is checked here; the console checks the rest. Both say why.
+    await form.getByLabel('Full path on the teacher PC', { exact: true }).fill('school-list.txt');
+    await form.getByRole('button', { name: 'Add source', exact: true }).click();
+    expect(await form.getByRole('alert').innerText()).toContain('Enter a full path on the teacher PC');
+    await form.getByLabel('Full path on the teacher PC', { exact: true }).fill(join(listDir, 'missing.txt'));
+    await form.getByRole('button', { name: 'Add source', exact: true }).click();
+    await waitFor('the console refusing a missing file', 10_000, async () => (await form.getByRole('alert').innerText()).includes('was not found on the teacher PC'));
+
+    await form.getByLabel('Full path on the teacher PC', { exact: true }).fill(listFile);
+    await form.getByRole('button', { name: 'Add source', exact: true }).click();
+    await form.getByTestId('list-source-added').waitFor({ timeout: 20_000 });
+    expect(await form.getByRole('alert').count()).toBe(0);
+
+    const sourcesBox = panel.locator('details.sources');
+    if ((await sourcesBox.getAttribute('open')) === null) await sourcesBox.locator('summary').first().click();
+    expect(await sourcesBox.locator('summary').first().innerText()).toContain('1 with bad lines');
+    const row = panel.locator('tr[data-source-id="file-gambling"]');
+    await waitFor('the new source with its report', 10_000, async () => (await row.count()) === 1 && (await row.innerText()).includes('2 bad lines, 0 skipped'));
+    await row.getByTestId('source-problems').locator('summary').click();
+    const problems = await row.getByTestId('source-problems').innerText();
+    expect(problems).toContain('A web address (URL), not a domain name');
+    expect(problems).toContain('The name contains characters a domain name cannot have');
+    expect(problems).toContain('line 3');
+    expect(problems).toContain('https://poker.e2e.test/play');
+    await row.scrollIntoViewIfNeeded();
+    await shot('filtering-list-problems-en.png');
+
+    await page.getByRole('button', { name: 'Chuyển sang tiếng Việt', exact: true }).click();
+    await waitFor('the report in Vietnamese', 5_000, async () => (await row.innerText()).includes('2 dòng lỗi, 0 dòng bỏ qua'));
+    const problemsVi = await row.getByTestId('source-problems').innerText();
+    expect(problemsVi).toContain('Đây là địa chỉ trang web (URL), không phải tên miền');
+    expect(problemsVi).toContain('dòng 4');
+    await row.scrollIntoViewIfNeeded();
+    await shot('filtering-list-problems-vi.png');
+
+    await row.getByRole('button', { name: 'Bỏ nguồn file-gambling', exact: true }).click();
+    await row.getByRole('button', { name: 'Bỏ hẳn nguồn này', exact: true }).click();
+    await waitFor('the source gone from the table', 20_000, async () => (await row.count()) === 0);
+    expect((await api.call('filtering.status', {})).sources.map((v) => v.source.id)).not.toContain('file-gambling');
+  }, 90_000);
+
+  it('names a PC whose filter could not start, and one whose DNS setting was changed behind its filter', async () => {
+    // PC-03's port is taken (by the test upstream) before its filter starts.
+    await startAgent('PC-03', { listen: upstream!.port, upstream: upstream!.port });
+    // PC-04 manages a resolv.conf of its own on port 53 of its own loopback address (needs root).
+    const drifting = '127.0.53.4';
+    let withResolver = true;
+    try {
+      const probe = dgram.createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        probe.once('error', reject);
+        probe.bind(53, drifting, () => resolve());
+      });
+      probe.close();
+    } catch {
+      withResolver = false;
+    }
+    const resolvConfDir = tempDataDir('e2e-resolv');
+    dirs.push(resolvConfDir);
+    const resolvConf = join(resolvConfDir, 'resolv.conf');
+    writeFileSync(resolvConf, 'nameserver 192.168.1.1\n');
+    if (withResolver) await startAgent('PC-04', { listen: `${drifting}:53`, upstream: upstream!.port, resolvConf });
+
+    await page.getByRole('button', { name: 'Quay lại phòng máy', exact: true }).click();
+    const pc3 = page.locator('[data-testid="machine-tile"]', { hasText: 'PC-03' });
+    await waitFor('a warning on PC-03', soonMs, async () => (await pc3.getByTestId('filter-warning').count()) === 1);
+    expect(await pc3.getByTestId('filter-warning').getAttribute('title')).toContain('Bộ lọc web trên máy này không chạy được');
+    // Each reason on its own line, with the PCs it concerns.
+    const problemLines = await page.getByTestId('filter-problems').locator('p').allInnerTexts();
+    expect(problemLines.find((l) => l.includes('PC-03'))).toMatch(/Không lọc web: PC-03 — Bộ lọc web trên máy này không chạy được/);
+    expect(problemLines.find((l) => l.includes('PC-02'))).not.toContain('PC-03');
+    expect((await filterStatusOf('PC-03'))?.detail).toMatch(/EADDRINUSE/);
+
+    if (!withResolver) return;
+    await waitFor('PC-04 filtering', soonMs, async () => (await filterStatusOf('PC-04'))?.state === 'applied');
+    await fs.writeFile(`${resolvConf}.dhcp`, 'nameserver 192.168.1.2\n');
+    await fs.rename(`${resolvConf}.dhcp`, resolvConf);
+    const drift = page.getByTestId('filter-resolver-drift');
+    await waitFor('the drift named in the filter bar', soonMs, async () => (await drift.count()) === 1 && (await drift.innerText()).includes('PC-04 (1 lần)'));
+    expect(await drift.innerText()).toContain('DNS của máy bị đổi ra khỏi bộ lọc');
+    await shot('filtering-pc-problems-vi.png');
+  }, 90_000);
 });

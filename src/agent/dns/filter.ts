@@ -8,7 +8,9 @@
 //     BEFORE SafeSearch so that allowlist-only lessons and blocked search engines stay blocked: a
 //     rewrite would otherwise let www.google.com through a lesson allowlist;
 //  3. SafeSearch: A, AAAA and HTTPS (type 65) questions for search engines are answered with a
-//     CNAME to the engine's safe host plus that host's records, fetched upstream;
+//     CNAME to the engine's safe host plus that host's records, fetched upstream. Before the first
+//     list + profile ever arrived (a PC enrolled a minute ago, its saved list lost) a built-in
+//     floor applies: strict SafeSearch everywhere, YouTube included, with the bypass names of 1;
 //  4. everything else is forwarded upstream (cache, UDP, TCP on truncation).
 // The synchronous path (1–2) allocates only the answer buffer: the parsed query is a reused object.
 
@@ -34,6 +36,15 @@ import { cacheKey } from './cache.js';
 import type { QueryAnswerer } from './server.js';
 import { bypassAnswer } from '../../shared/filtering/bypass.js';
 import type { CompiledPolicy } from '../../shared/filtering/policy.js';
+import type { YoutubeMode } from '../../shared/filtering/profile.js';
+import { safeSearchTarget } from '../../shared/filtering/safesearch.js';
+
+/**
+ * YouTube mode of the built-in floor that holds until the first list + profile arrives: the
+ * strictest, since nobody has said yet which age band this PC serves (search engines are forced to
+ * SafeSearch too).
+ */
+export const floorYoutubeMode: YoutubeMode = 'strict';
 
 /** TTL of blocked answers: short, so lifting a block (lesson ends) reaches browsers soon. */
 export const blockedAnswerTtlSeconds = 10;
@@ -179,6 +190,16 @@ export class DnsFilter implements QueryAnswerer {
     return this.attempts.drain(max);
   }
 
+  /**
+   * Puts attempts saved by an earlier run back in the queue, oldest first, with their own times
+   * (bounded like every attempt: beyond the queue size the oldest go).
+   */
+  requeueBlockedAttempts(attempts: readonly BlockedAttempt[]): void {
+    let wasEmpty = false;
+    for (const a of attempts) wasEmpty = this.attempts.push(a.time, a.name, a.category) || wasEmpty;
+    if (wasEmpty) this.onBlockedAttempt();
+  }
+
   answer(query: Buffer, transport: 'udp' | 'tcp'): Buffer | null | Promise<Buffer | null> {
     const q = this.scratch;
     try {
@@ -213,10 +234,11 @@ export class DnsFilter implements QueryAnswerer {
         if (this.attempts.push(this.now(), name, policy.blockingCategory(view) ?? 'blocked')) this.onBlockedAttempt();
         return policy.blockResponse === 'nxdomain' ? buildNxdomain(query, q) : buildNullIpAnswer(query, q, blockedAnswerTtlSeconds);
       }
-      if (q.qtype === RecordType.A || q.qtype === RecordType.AAAA || q.qtype === RecordType.HTTPS) {
-        const target = policy.safeSearchTarget(name);
-        if (target !== null && target !== name) return this.rewrite(query, { ...q }, target, transport);
-      }
+    }
+    if (q.qtype === RecordType.A || q.qtype === RecordType.AAAA || q.qtype === RecordType.HTTPS) {
+      // No rules yet: the built-in floor (SafeSearch everywhere) until the console sends some.
+      const target = policy ? policy.safeSearchTarget(name) : safeSearchTarget(name, floorYoutubeMode, true);
+      if (target !== null && target !== name) return this.rewrite(query, { ...q }, target, transport);
     }
     // Cache hits are answered synchronously; only a miss goes async (and copies the parsed query).
     const key = cacheKey(name, q.qtype, q.qclass, variantBits(q.ednsDo, q.flags, q.edns));

@@ -1,12 +1,16 @@
-// The agent's web filter as the agent core uses it: start (load the last good list, listen, point
-// the system resolver at it), install lists and profiles from the console, drain blocked
-// attempts for the console, stop (put the system resolver back).
+// The agent's web filter as the agent core uses it: start (load the last good list, undo what a
+// crashed run left in the system resolver, listen, and only then point the resolver at the filter
+// and keep it there), install lists and profiles from the console, drain blocked attempts for the
+// console, stop (save unsent attempts, put the system resolver back).
 
 import type { AgentLog } from '../log.js';
+import path from 'node:path';
 import type { SystemControl, ResolverMethod } from '../system/system-control.js';
 import type { FilterProfile } from '../../shared/filtering/profile.js';
-import { DnsFilter, blockedAttemptBatchSize, type BlockedAttempt, type FilterStats } from './filter.js';
-import { MatcherStore, type ActiveFilterInfo, type InstallResult, type LoadOutcome } from './matcher-store.js';
+import { DnsFilter, blockedAttemptBatchSize, maxQueuedBlockedAttempts, type BlockedAttempt, type FilterStats } from './filter.js';
+import { MatcherStore, filterFolderName, type ActiveFilterInfo, type InstallResult, type LoadOutcome } from './matcher-store.js';
+import { pendingAttemptsPath, savePendingAttempts, takePendingAttempts } from './pending-attempts.js';
+import { ResolverGuard, type ResolverGuardStatus } from './resolver-guard.js';
 import { DnsServer, defaultListenAddresses, type DnsListenAddress } from './server.js';
 import { Forwarder, Upstream, type UpstreamServer } from './upstream.js';
 
@@ -21,13 +25,16 @@ export interface WebFilterOptions {
   /** Upstreams set by IT; when empty, the resolvers the system used before the filter. */
   upstreams?: readonly UpstreamServer[];
   /**
-   * When given, the system resolver is pointed at the filter once it listens (port 53 only) and
-   * put back on stop. Without it (tests, benchmarks) the system is left alone.
+   * When given, whatever a crashed run left in the system resolver is undone first; the resolver
+   * is pointed at the filter once it listens (port 53 only), kept there, and put back on stop.
+   * Without it (tests, benchmarks) the system is left alone.
    */
   system?: SystemControl;
   log?: AgentLog;
   /** Called when a blocked attempt is queued after the queue was empty: drain soon. */
   onBlockedAttempt?: () => void;
+  /** Called when the resolver part of status() changed (pointed back after a change, a problem began or ended). */
+  onStatusChange?: () => void;
 }
 
 export interface WebFilterStatus {
@@ -35,6 +42,8 @@ export interface WebFilterStatus {
   upstreams: UpstreamServer[];
   /** How the system resolver was pointed at the filter; null when it was not. */
   resolver: ResolverMethod | null;
+  /** Whether the resolver still points here, how often it was changed behind the filter, and any problem; null when the filter does not manage the resolver. */
+  resolverGuard: ResolverGuardStatus | null;
   /** The list + profile in force; null before the first list arrived. */
   active: ActiveFilterInfo | null;
   /** What loading the saved list at start gave. */
@@ -53,43 +62,79 @@ export interface WebFilter {
   drainBlockedAttempts(max?: number): BlockedAttempt[];
   setUpstreams(upstreams: readonly UpstreamServer[]): void;
   status(): WebFilterStatus;
-  /** Stops listening; puts the system resolver back unless `restoreResolver` is false. */
+  /** Stops listening; saves unsent blocked attempts; puts the system resolver back unless `restoreResolver` is false. */
   stop(options?: { restoreResolver?: boolean }): Promise<void>;
+}
+
+/**
+ * Undoes what an earlier run left in the system resolver (it crashed while the resolver pointed at
+ * it: no DNS at all until someone notices). Never throws: a failure is logged, the agent runs on.
+ */
+export async function recoverSystemResolver(system: SystemControl, log: AgentLog): Promise<void> {
+  try {
+    const outcome = await system.recoverResolver();
+    if (outcome !== 'nothing-saved') log('dns-resolver-recovered', { outcome });
+  } catch (error) {
+    log('dns-resolver-recover-failed', { message: (error as Error).message });
+  }
 }
 
 export async function startWebFilter(options: WebFilterOptions): Promise<WebFilter> {
   const log = options.log ?? (() => {});
   const listen = options.listen ?? defaultListenAddresses;
   const store = new MatcherStore({ dataDir: options.dataDir, log });
+  // The saved list first (a read, no network): the moments without filtering below stay short.
   const startedFrom = await store.loadLastGood();
+  const pendingFile = pendingAttemptsPath(path.join(options.dataDir, filterFolderName));
+  const pending = await takePendingAttempts(pendingFile);
+  if (pending.problem) log('blocked-attempts-unreadable', { reason: pending.problem });
+
+  const { system } = options;
+  // Before listening: if the filter cannot start, the PC must not be left pointing at nothing.
+  if (system) await recoverSystemResolver(system, log);
 
   const target = { addresses: [...new Set(listen.map((l) => l.host))] };
+  const itUpstreams = (options.upstreams ?? []).length > 0;
   let upstreams: UpstreamServer[] = [...(options.upstreams ?? [])];
-  if (upstreams.length === 0 && options.system) upstreams = await options.system.systemUpstreams(target);
+  if (!itUpstreams && system) upstreams = await system.systemUpstreams(target).catch(() => []);
   const upstream = new Upstream(upstreams);
   const forwarder = new Forwarder(upstream);
   const filter = new DnsFilter({ rules: store, forwarder, onBlockedAttempt: options.onBlockedAttempt });
+  if (pending.attempts.length > 0) {
+    filter.requeueBlockedAttempts(pending.attempts);
+    log('blocked-attempts-restored', { count: pending.attempts.length });
+  }
   const server = new DnsServer({ listen, answerer: filter, log });
   try {
     await server.start();
   } catch (err) {
     forwarder.close();
+    // They were taken off disk; put them back for the next run.
+    await savePendingAttempts(pendingFile, filter.drainBlockedAttempts(maxQueuedBlockedAttempts)).catch(() => undefined);
     throw err;
   }
 
   let resolver: ResolverMethod | null = null;
+  let guard: ResolverGuard | null = null;
   const bound = server.addresses();
-  if (options.system) {
+  if (system) {
     if (bound.every((b) => b.port === systemResolverPort)) {
-      try {
-        const takeover = await options.system.pointResolverAtFilter({ addresses: bound.map((b) => b.host) });
-        resolver = takeover.method;
-        if ((options.upstreams ?? []).length === 0 && upstream.listServers().length === 0) upstream.setServers(takeover.previousUpstreams);
-        log('dns-resolver-pointed', { method: takeover.method, keptEarlierSave: takeover.keptEarlierSave, upstreams: upstream.listServers().map((u) => u.host).join(',') });
-      } catch (err) {
-        // Filtering still works for anything that asks 127.0.0.1; the core reports the failure.
-        log('dns-resolver-failed', { message: (err as Error).message });
-      }
+      guard = new ResolverGuard({
+        system,
+        target: { addresses: bound.map((b) => b.host) },
+        log,
+        onPointed(takeover) {
+          resolver = takeover.method;
+          // The servers the system uses now are the filter's way out, unless IT set them.
+          if (!itUpstreams && takeover.previousUpstreams.length > 0) {
+            upstream.setServers(takeover.previousUpstreams);
+            forwarder.cache.clear();
+          }
+        },
+        onChange: () => options.onStatusChange?.(),
+      });
+      // Filtering still works for anything that asks 127.0.0.1 when this fails; status() says so.
+      await guard.start();
     } else {
       log('dns-resolver-skipped', { reason: 'the filter does not listen on port 53' });
     }
@@ -108,6 +153,7 @@ export async function startWebFilter(options: WebFilterOptions): Promise<WebFilt
       listening: bound,
       upstreams: upstream.listServers(),
       resolver,
+      resolverGuard: guard?.status() ?? null,
       active: store.info,
       startedFrom,
       filter: filter.stats(),
@@ -115,10 +161,18 @@ export async function startWebFilter(options: WebFilterOptions): Promise<WebFilt
       queuedBlockedAttempts: filter.queuedBlockedAttempts,
     }),
     async stop(stopOptions = {}) {
+      // First: our own restore must not look like someone changing the resolver behind us, and a
+      // re-point still in flight must land before the restore, not after it.
+      await guard?.stop();
       await server.stop();
       forwarder.close();
-      if (options.system && resolver && stopOptions.restoreResolver !== false) {
-        const outcome = await options.system.restoreResolver();
+      const unsent = filter.drainBlockedAttempts(maxQueuedBlockedAttempts);
+      await savePendingAttempts(pendingFile, unsent).then(
+        () => unsent.length > 0 && log('blocked-attempts-saved', { count: unsent.length }),
+        (error: unknown) => log('blocked-attempts-save-failed', { message: (error as Error).message }),
+      );
+      if (system && guard && stopOptions.restoreResolver !== false) {
+        const outcome = await system.restoreResolver();
         log('dns-resolver-restored', { outcome });
       }
     },

@@ -41,23 +41,33 @@ export type ResolverRestoreOutcome =
   /** Nothing was saved: the filter was not in charge. */
   | 'nothing-saved';
 
+/** A watch on the resolver setting; see SystemControl.watchResolver. */
+export interface ResolverWatch {
+  /** False once the watch broke (its folder went away, the OS refused): watch again later. */
+  readonly alive: boolean;
+  close(): void;
+}
+
 export interface SystemControl {
   readonly platform: 'linux' | 'win32' | 'simulated';
 
   /**
    * Points the system resolver at the filter. Saves the current setting first (durably, in the
    * agent data dir) so it can be put back exactly, even after a crash. When a saved original from
-   * an earlier run exists it is kept, never overwritten with the filter's own setting.
+   * an earlier run exists it is kept, never overwritten with the filter's own setting — unless
+   * `adoptCurrent` is set (the setting was changed behind the filter) and the current setting is no
+   * longer the filter's: then the current one becomes the original to put back, and its servers the
+   * upstreams.
    */
-  pointResolverAtFilter(target: ResolverTarget): Promise<ResolverTakeover>;
+  pointResolverAtFilter(target: ResolverTarget, options?: { adoptCurrent?: boolean }): Promise<ResolverTakeover>;
 
   /** Puts the saved original back exactly and forgets it. */
   restoreResolver(): Promise<ResolverRestoreOutcome>;
 
   /**
-   * Undoes what an earlier run left behind (crash, kill, power cut). Call it at start when the
-   * filter will not run; when it will, call `pointResolverAtFilter` instead: it keeps the saved
-   * original and filtering never lapses.
+   * Undoes what an earlier run left behind (crash, kill, power cut). Call it at every start before
+   * the filter listens: a resolver left pointing at a filter that is not running means no DNS at
+   * all. The filter points the resolver at itself again only once it listens.
    */
   recoverResolver(): Promise<ResolverRestoreOutcome>;
 
@@ -69,6 +79,13 @@ export interface SystemControl {
 
   /** Whether the system resolver currently points at the filter (others may rewrite it). */
   resolverPointsAtFilter(target: ResolverTarget): Promise<boolean>;
+
+  /**
+   * Calls `changed` when the resolver setting may have changed (DHCP, NetworkManager or a person
+   * rewrote it). Operating-system notifications, no polling; raw, so our own writes show up too:
+   * the caller debounces and asks `resolverPointsAtFilter`.
+   */
+  watchResolver(changed: () => void): ResolverWatch;
 }
 
 export type SystemControlErrorCode =

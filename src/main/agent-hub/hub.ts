@@ -44,6 +44,8 @@ export interface AgentHubHooks {
   disconnected(connection: AgentConnection): void;
   /** Blocked web attempts the agent reported. */
   blocked?(connection: AgentConnection, message: Extract<AgentMessage, { type: 'blocked' }>): void;
+  /** The agent's web filter changed on its own (resolver changed behind it, a problem began or ended). */
+  filterStatus?(connection: AgentConnection, message: Extract<AgentMessage, { type: 'filterStatus' }>): void;
 }
 
 export interface AgentHubOptions {
@@ -317,6 +319,9 @@ export class AgentHub implements ConnectionOwner {
       }
       case 'blocked':
         hooks?.blocked?.(connection, message);
+        return;
+      case 'filterStatus':
+        hooks?.filterStatus?.(connection, message);
         return;
       case 'error':
         this.log(`agent-hub: ${connection.label} reports ${message.error.code}: ${message.error.message}`);

@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiErrorBody, ApiEvent } from '../../shared/api/contract.js';
+import { actorOf, decodeOsAccount, osAccountHeader, processOsAccount, type Channel } from './actor.js';
 import { ApiError, httpStatusOf } from './errors.js';
 import type { EventBus } from './events.js';
 import { callApi } from './in-process-client.js';
@@ -70,6 +71,8 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   let allowedOrigins = new Set<string>();
   const clients = new Set<WebSocket>();
   let unsubscribe: (() => void) | null = null;
+  // The UI in a browser on loopback acts as the console's own OS account (see actor.ts).
+  const consoleAccount = processOsAccount();
 
   function hostAllowed(request: IncomingMessage): boolean {
     const hostHeader = (request.headers.host ?? '').toLowerCase();
@@ -138,7 +141,9 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
       sendError(response, error instanceof ApiError ? error : new ApiError('bad-request', 'errors.badRequest', { detail: 'body is not valid JSON' }));
       return;
     }
-    const caller: Caller = { actor: request.headers['x-safelab-client'] === 'cli' ? 'cli' : 'teacher' };
+    const channel: Channel = request.headers['x-safelab-client'] === 'cli' ? 'cli' : 'teacher';
+    const claimed = request.headers[osAccountHeader];
+    const caller: Caller = { actor: actorOf(channel, channel === 'cli' ? decodeOsAccount(typeof claimed === 'string' ? claimed : undefined) : consoleAccount) };
     try {
       const output = await callApi(handlers, method, input, caller, log);
       sendJson(response, 200, output ?? null);

@@ -14,7 +14,7 @@ import type { WebFiltering } from '../web-filtering/web-filtering.js';
 import { ApiError } from './errors.js';
 import type { EventBus } from './events.js';
 
-/** Who called: goes to the audit log ('teacher' from the UI, 'cli' from the IT command line). */
+/** Who called: goes to the audit log ("teacher:<OS account>" from the UI, "cli:<OS account>" from the IT command line; see actor.ts). */
 export interface Caller {
   actor: string;
 }

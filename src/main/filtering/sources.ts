@@ -91,8 +91,12 @@ async function readMeta(cacheDir: string, source: Extract<ListSource, { type: 'u
   }
 }
 
-/** Parses downloaded or local bytes of a source into category lists (throws DownloadError when unusable). */
-async function parseSourceBytes(source: ListSource, bytes: Uint8Array): Promise<LoadedList[]> {
+/**
+ * Parses downloaded or local bytes of a source into category lists. Throws DownloadError when
+ * unusable — except, with `keepEmpty`, a local list file in which no line could be used: it loads
+ * with no names, so its report (every bad line and why) still reaches IT staff.
+ */
+async function parseSourceBytes(source: ListSource, bytes: Uint8Array, keepEmpty = false): Promise<LoadedList[]> {
   if (source.type === 'ut1-category' || source.type === 'ut1-tarball') {
     const only = source.type === 'ut1-category' ? [source.category] : source.categories;
     let categories;
@@ -109,7 +113,7 @@ async function parseSourceBytes(source: ListSource, bytes: Uint8Array): Promise<
   }
   if (source.type === 'url' || source.type === 'file') {
     const parsed = parseList(decoder.decode(bytes), source.format, labelOf(source));
-    if (parsed.report.accepted === 0) throw new DownloadError('not-a-list', `${labelOf(source)}: no usable name in ${parsed.report.lines} lines`);
+    if (parsed.report.accepted === 0 && !keepEmpty) throw new DownloadError('not-a-list', `${labelOf(source)}: no usable name in ${parsed.report.lines} lines`);
     return [{ category: source.category, kind: source.kind, parsed }];
   }
   throw new Error(`not a byte source: ${source.type}`);
@@ -225,7 +229,7 @@ export async function loadSource(source: ListSource, options: ListCacheOptions):
     if (source.type === 'ut1-folder') {
       return (await readUt1Folder(source.path, source.categories)).map(({ category, parsed }) => ({ category, kind: ut1CategoryKind(category), parsed }));
     }
-    return await parseSourceBytes(source, await readFile(source.path));
+    return await parseSourceBytes(source, await readFile(source.path), source.type === 'file');
   } catch {
     // Missing or unreadable: the status says so; the other sources still load.
     return [];
@@ -238,29 +242,36 @@ export interface BuildOptions extends ListCacheOptions {
   builtAtSeconds?: number;
 }
 
+/** A parsed list's report and the configured source it came from (null: SafeLab's own lists). */
+export type SourceListReport = ListReport & { sourceId: string | null };
+
 export interface BuiltFilterLists {
   blob: Uint8Array;
   stats: CompileStats;
   /** One report per parsed list (our own lists first), for the IT screen. */
-  reports: ListReport[];
+  reports: SourceListReport[];
   statuses: ListSourceStatus[];
 }
 
 /** Parses our own lists and every source's current copy, and compiles them into one blob. */
 export async function buildFilterLists(sources: readonly ListSource[], options: BuildOptions): Promise<BuiltFilterLists> {
   const compileSources: CompileSource[] = [];
-  const reports: ListReport[] = [];
+  const reports: SourceListReport[] = [];
   const kinds = new Map<string, CategoryKind>();
-  const add = (list: LoadedList): void => {
+  const add = (list: LoadedList, sourceId: string | null): void => {
     // One kind per category: a later source that disagrees (a URL list named like a UT1 allowlist)
     // follows the first, rather than failing the whole build.
-    const kind = kinds.get(list.category) ?? list.kind;
-    kinds.set(list.category, kind);
-    compileSources.push(...sourcesOfList(list.category, kind, list.parsed));
-    reports.push(list.parsed.report);
+    // A list with no usable name (a local file full of bad lines) brings only its report: an empty
+    // category would pass for a filtered one.
+    if (list.parsed.block.length + list.parsed.allow.length > 0) {
+      const kind = kinds.get(list.category) ?? list.kind;
+      kinds.set(list.category, kind);
+      compileSources.push(...sourcesOfList(list.category, kind, list.parsed));
+    }
+    reports.push({ ...list.parsed.report, sourceId });
   };
-  for (const own of await loadOwnLists(options.ownListsDir)) add(own);
-  for (const source of sources) for (const list of await loadSource(source, options)) add(list);
+  for (const own of await loadOwnLists(options.ownListsDir)) add(own, null);
+  for (const source of sources) for (const list of await loadSource(source, options)) add(list, source.id);
   const compiled = compileLists(compileSources, { builtAtSeconds: options.builtAtSeconds ?? Math.floor(Date.now() / 1000) });
   return { blob: compiled.blob, stats: compiled.stats, reports, statuses: await sourceStatuses(sources, options) };
 }

@@ -7,6 +7,7 @@ import type { LessonState } from '../../shared/protocol/messages.js';
 import type { AgentConnection } from '../agent-hub/connection.js';
 import type { AgentHub } from '../agent-hub/hub.js';
 import type { EventBus } from '../api/events.js';
+import { lessonEndActor } from '../api/actor.js';
 import { ApiError } from '../api/errors.js';
 import type { Commands } from '../commands/commands.js';
 import type { Store } from '../store/index.js';
@@ -76,7 +77,15 @@ export class Lessons {
     if (!store.labs.findLab(labId)) throw new ApiError('not-found', 'errors.labNotFound', { lab: labId });
     const lesson = store.transaction(() => {
       const ended = store.lessons.endLesson(labId);
-      if (ended) store.audit.recordAudit({ actor, action: 'lesson.ended', target: ended.id, details: { labId, className: ended.className } });
+      if (!ended) return null;
+      store.audit.recordAudit({ actor, action: 'lesson.ended', target: ended.id, details: { labId, className: ended.className } });
+      // A lesson's own web profile ends with it and the lab is back on its baseline: a profile
+      // change like any other, made by the lesson's end rather than by a person (who ended the
+      // lesson is in endedBy and in the lesson.ended entry above).
+      const lessonProfileId = store.filterAssignments.lessonProfile(ended.id)?.profileId ?? null;
+      if (lessonProfileId !== null) {
+        store.audit.recordAudit({ actor: lessonEndActor, action: 'lesson.profileChanged', target: ended.id, details: { labId, from: lessonProfileId, to: null, endedBy: actor } });
+      }
       return ended;
     });
     this.running.delete(labId);

@@ -4,10 +4,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { FilterListInfo } from '../../shared/api/contract.js';
+import { maxProblemExamplesPerSource, type FilterListInfo } from '../../shared/api/contract.js';
 import type { CompileStats } from '../../shared/filtering/compile.js';
 import type { ListSource } from '../../shared/filtering/list-sources.js';
-import { buildFilterLists } from '../filtering/sources.js';
+import { buildFilterLists, type SourceListReport } from '../filtering/sources.js';
 
 export interface CompileRequest {
   sources: ListSource[];
@@ -33,11 +33,23 @@ export async function compileSources(request: CompileRequest): Promise<CompileRe
     builtAtSeconds: request.builtAtSeconds,
     ...(request.ownListsDir !== undefined ? { ownListsDir: request.ownListsDir } : {}),
   });
-  return {
-    blob: built.blob,
-    stats: built.stats,
-    reports: built.reports.map((r) => ({ source: r.source, format: r.format, lines: r.lines, accepted: r.accepted, bad: r.bad, skipped: r.skipped })),
-  };
+  return { blob: built.blob, stats: built.stats, reports: summariseReports(built.reports) };
+}
+
+/**
+ * What the console keeps of the parsers' reports: every count, and the example lines bounded per
+ * source (a whole UT1 copy is about 100 lists, each keeping up to 20 examples).
+ */
+export function summariseReports(reports: readonly SourceListReport[]): FilterListInfo['reports'] {
+  const examplesLeft = new Map<string | null, number>();
+  return reports.map((r) => {
+    const left = examplesLeft.get(r.sourceId) ?? maxProblemExamplesPerSource;
+    const examples = r.examples.slice(0, left).map((e) => ({ ...(e.file !== undefined ? { file: e.file } : {}), line: e.line, problem: e.problem, text: e.text }));
+    examplesLeft.set(r.sourceId, left - examples.length);
+    const problems: Record<string, number> = {};
+    for (const [problem, count] of Object.entries(r.problems)) if (count) problems[problem] = count;
+    return { source: r.source, sourceId: r.sourceId, format: r.format, lines: r.lines, accepted: r.accepted, bad: r.bad, skipped: r.skipped, problems, examples };
+  });
 }
 
 const workerFile = fileURLToPath(new URL('./compile-worker.js', import.meta.url));

@@ -24,7 +24,8 @@ export const listsFolderName = 'filtering';
 export const compiledListFileName = 'compiled-list.bin';
 export const compiledListInfoFileName = 'compiled-list.json';
 export const downloadsFolderName = 'downloads';
-const cacheFormatVersion = 1;
+// 2: reports carry their source id, counts per reason and example lines.
+const cacheFormatVersion = 2;
 
 export interface SourceEntry {
   source: ListSource;

@@ -89,11 +89,28 @@ export function agentFilterOf(connection: AgentConnection): AgentFilterState | u
   }
 }
 
-/** Why a PC cannot filter, or null when it can. */
-export function notFilteringReason(capabilities: readonly string[], filter: AgentFilterState | undefined): 'no-capability' | 'no-dns-listener' | null {
+/**
+ * Why a PC cannot filter at all, or null when it can: no filter in this agent version, no DNS
+ * listener configured, or the agent's own reason its listener did not start ('listen-failed').
+ */
+export function notFilteringReason(capabilities: readonly string[], filter: AgentFilterState | undefined): string | null {
   if (!capabilities.includes(webFilterCapability)) return 'no-capability';
-  if (!filter || !filter.listening || filter.listening.length === 0) return 'no-dns-listener';
+  if (!filter || !filter.listening || filter.listening.length === 0) return filter?.problem?.code ?? 'no-dns-listener';
   return null;
+}
+
+/**
+ * Why a PC whose filter runs still is not protected (its system resolver points elsewhere), or
+ * null. Its list and profile are kept up to date all the same: they hold again once it is fixed.
+ */
+export function notProtectedReason(filter: AgentFilterState | undefined): string | null {
+  return filter?.listening && filter.listening.length > 0 && filter.problem ? filter.problem.code : null;
+}
+
+/** The agent's own words about a problem and its resolver-drift count, when it reported them. */
+export function addAgentReport(status: MachineFilterStatus, filter: AgentFilterState | undefined): void {
+  if (filter?.problem && status.reason === filter.problem.code) status.detail = filter.problem.detail;
+  if (filter?.resolverDrift) status.resolverDrift = { ...filter.resolverDrift };
 }
 
 export class FilterPush {
@@ -131,6 +148,12 @@ export class FilterPush {
   /** Notes the error code of a failed setFilter ack (call before Commands.onAck settles it). */
   noteAck(connection: AgentConnection, ack: Extract<AgentMessage, { type: 'ack' }>): void {
     if (!ack.ok) this.codes.get(ack.id)?.set(connection.machineId, ack.error?.code ?? 'command-failed');
+  }
+
+  /** The agent reported a change of its filter on its own (resolver changed behind it, a problem began or ended). */
+  filterStatusChanged(connection: AgentConnection): Promise<void> {
+    const target = this.targets.get(connection.machineId);
+    return target && target.connection === connection ? this.schedule(target) : Promise.resolve();
   }
 
   /** Pushes to every online PC of the lab (null: PCs in no lab); resolves when each has settled. */
@@ -212,7 +235,10 @@ export class FilterPush {
     }
     const wanted = this.options.wanted(connection.labId);
     const key = `${wanted.key}/${list.sha256}`;
-    if (target.applied === key && agentFilterOf(connection)?.listSha256 === list.sha256) return;
+    if (target.applied === key && agentFilterOf(connection)?.listSha256 === list.sha256) {
+      this.settle(target, { wanted });
+      return;
+    }
 
     this.setStatus(target, 'pending', { wanted });
     let sentList = false;
@@ -240,7 +266,7 @@ export class FilterPush {
       target.applied = key;
       target.retryDelayMs = failedPushRetryMs;
       this.cancelRetry(target);
-      this.setStatus(target, 'applied', { wanted, sentList });
+      this.settle(target, { wanted, sentList });
       this.options.log(`web-filtering: ${connection.label}: ${wanted.profile.id} (${wanted.profile.mode}) in force, list ${list.sha256.slice(0, 12)} ${sentList ? 'sent' : 'already there'}`);
     } else if (outcome.code === 'filter-unavailable') {
       this.setStatus(target, 'not-filtering', { wanted, reason: 'no-dns-listener' });
@@ -252,6 +278,12 @@ export class FilterPush {
       this.retryLater(target);
       this.options.log(`web-filtering: ${connection.label}: setting the filter failed: ${why}${outcome.reason && outcome.reason !== why ? ` (${outcome.reason})` : ''}`);
     }
+  }
+
+  /** The PC holds the wanted rules: 'applied', unless its resolver does not use the filter. */
+  private settle(target: Target, extra: { wanted: WantedProfile; sentList?: boolean }): void {
+    const reason = notProtectedReason(agentFilterOf(target.connection));
+    this.setStatus(target, reason ? 'not-filtering' : 'applied', reason ? { ...extra, reason } : extra);
   }
 
   /** Profile-only switch; PCs switching to the same rules in the same tick share one command. */
@@ -345,6 +377,7 @@ export class FilterPush {
       updatedAt: Date.now(),
     };
     if (extra.reason !== undefined) status.reason = extra.reason;
+    addAgentReport(status, filter);
     return status;
   }
 

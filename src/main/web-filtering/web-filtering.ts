@@ -22,7 +22,7 @@ import { normaliseName } from '../../shared/filtering/names.js';
 import { compilePolicy } from '../../shared/filtering/policy.js';
 import { alwaysBlockedCategories, presetProfile } from '../../shared/filtering/presets.js';
 import type { FilterProfile } from '../../shared/filtering/profile.js';
-import type { AgentMessage } from '../../shared/protocol/messages.js';
+import type { AgentMessage, AgentState } from '../../shared/protocol/messages.js';
 import type { AgentConnection } from '../agent-hub/connection.js';
 import type { AgentHub } from '../agent-hub/hub.js';
 import { ApiError } from '../api/errors.js';
@@ -33,6 +33,7 @@ import type { BlockedQuery } from '../store/blocked-attempts.js';
 import type { MachineRecord, Store } from '../store/index.js';
 import { BlockedIntake } from './blocked.js';
 import { FilterLists, type CurrentList, type SourceEntry } from './lists.js';
+import { checkNewSource } from './source-checks.js';
 import {
   builtInProfiles,
   defaultBaselineProfileId,
@@ -42,7 +43,7 @@ import {
   profileFromBody,
   profileKey,
 } from './profiles.js';
-import { FilterPush, notFilteringReason, type WantedProfile } from './push.js';
+import { addAgentReport, agentFilterOf, FilterPush, notFilteringReason, type WantedProfile } from './push.js';
 
 /** Setting: download third-party lists on the schedule (off until IT staff turn it on). */
 export const autoRefreshSetting = 'filtering.autoRefresh';
@@ -123,12 +124,7 @@ export class WebFiltering {
       wanted: (labId) => this.wanted(labId),
       commandTimeoutMs: options.commandTimeoutMs,
     });
-    this.blockedIntake = new BlockedIntake({
-      store,
-      events,
-      log,
-      runningLessonId: (labId) => this.runningLesson(labId)?.id ?? null,
-    });
+    this.blockedIntake = new BlockedIntake({ store, events, log });
   }
 
   /** Seeds the presets and default sources on first run, loads the cached list and starts compiling. */
@@ -165,6 +161,31 @@ export class WebFiltering {
 
   disconnected(connection: AgentConnection): void {
     this.push.disconnected(connection);
+  }
+
+  /**
+   * The agent's filter changed on its own: its system resolver was changed behind it (and pointed
+   * back), or a problem began or ended. Recorded as the PC's state; its status follows.
+   */
+  onFilterStatus(connection: AgentConnection, message: Extract<AgentMessage, { type: 'filterStatus' }>): void {
+    if (!connection.helloReceived) return;
+    const before = agentFilterOf(connection);
+    let state: AgentState;
+    try {
+      state = { ...(JSON.parse(connection.stateJson) as AgentState), filter: message.filter };
+    } catch {
+      return;
+    }
+    const pc = `${this.options.store.machines.findMachine(connection.machineId)?.name ?? '?'} ${connection.label}`;
+    const drift = message.filter.resolverDrift;
+    if (drift && drift.count > (before?.resolverDrift?.count ?? 0)) {
+      this.options.log(`web-filtering: ${pc}: its DNS setting was changed behind the filter and pointed back (${drift.count} time(s) since the agent started)`);
+    }
+    const problem = message.filter.problem;
+    if (problem && problem.code !== before?.problem?.code) this.options.log(`web-filtering: ${pc}: not protected: ${problem.code} (${problem.detail})`);
+    if (!problem && before?.problem) this.options.log(`web-filtering: ${pc}: ${before.problem.code} is over`);
+    this.options.hub.updateState(connection, state);
+    void this.push.filterStatusChanged(connection);
   }
 
   // ---- changes from the rest of the console ----------------------------------------------------
@@ -317,6 +338,7 @@ export class WebFiltering {
       updatedAt: record.lastSeenAt ?? record.enrolledAt,
     };
     if (reason) status.reason = reason;
+    addAgentReport(status, filter);
     return status;
   }
 
@@ -465,9 +487,13 @@ export class WebFiltering {
     return this.environment ? [...stored, this.environment] : stored;
   }
 
+  /** Adds a list source after checking it (full path that exists, not configured twice); the lists are rebuilt. */
   async addSource(source: ListSource, actor: string): Promise<ListSourceView[]> {
     const { store } = this.options;
     if (store.listSources.findSource(source.id) || source.id === environmentSourceId) throw new ApiError('conflict', 'errors.listSourceExists', { source: source.id });
+    await checkNewSource(source, this.sourceEntries().map((entry) => entry.source));
+    // Checked again after the await: another add of the same id may have landed meanwhile.
+    if (store.listSources.findSource(source.id)) throw new ApiError('conflict', 'errors.listSourceExists', { source: source.id });
     store.transaction(() => {
       store.listSources.addSource(source, actor);
       store.audit.recordAudit({ actor, action: 'lists.sourceAdded', target: source.id, details: { source } });
@@ -476,8 +502,10 @@ export class WebFiltering {
     return this.lists.sourceViews();
   }
 
+  /** Removes a configured source (false when there is none); the one from SAFELAB_LISTS_DIR is refused. */
   async removeSource(sourceId: string, actor: string): Promise<boolean> {
     const { store } = this.options;
+    if (sourceId === environmentSourceId && this.environment) throw new ApiError('conflict', 'errors.listSourceFromEnvironment', { source: sourceId });
     const source = store.listSources.findSource(sourceId);
     if (!source) return false;
     store.transaction(() => {

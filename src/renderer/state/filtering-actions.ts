@@ -2,6 +2,7 @@
 // profile, editing profiles and lists. Stores are updated from the answers at once (the matching
 // events arrive a moment later and change nothing).
 import type { ApiEvent, FilterProfileBody, Lesson, ProfileRow } from '../../shared/api/contract.js';
+import type { ListSourceInput } from '../../shared/filtering/list-sources.js';
 import { toConsoleError } from '../api/console-error.js';
 import type { ConsoleTransport } from '../api/transport.js';
 import { maxRecentBlocked, useBlocked } from './blocked.js';
@@ -115,6 +116,31 @@ export async function refreshLists(): Promise<void> {
 export async function setListsAutoRefresh(enabled: boolean): Promise<void> {
   try {
     useFiltering.getState().applyLists(await consoleApi().call('lists.setAutoRefresh', { enabled }));
+  } catch (error) {
+    throw toConsoleError(error);
+  }
+}
+
+/**
+ * Adds a list source (the console checks the path and duplicates and compiles the lists again),
+ * then reloads the picture so its report — lines it could not use — shows at once. Throws a ConsoleError.
+ */
+export async function addListSource(source: ListSourceInput): Promise<void> {
+  try {
+    const api = consoleApi();
+    useFiltering.getState().setSources(await api.call('lists.add', { source }));
+    useFiltering.getState().setStatus(await api.call('filtering.status', {}));
+  } catch (error) {
+    throw toConsoleError(error);
+  }
+}
+
+/** Stops using a list source; the lists are compiled again without it. Throws a ConsoleError. */
+export async function removeListSource(sourceId: string): Promise<void> {
+  try {
+    const api = consoleApi();
+    await api.call('lists.remove', { sourceId });
+    useFiltering.getState().setStatus(await api.call('filtering.status', {}));
   } catch (error) {
     throw toConsoleError(error);
   }

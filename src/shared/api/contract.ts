@@ -153,6 +153,19 @@ export const listSourceViewSchema = z.object({
 });
 export type ListSourceView = z.infer<typeof listSourceViewSchema>;
 
+/** Most example lines one list source carries to the UI and the CLI (the counts per reason are complete). */
+export const maxProblemExamplesPerSource = 20;
+
+/** A line of a list that could not be used: where, why (filtering.problem.<problem>) and what it said (cut short). */
+export const listProblemExampleSchema = z.object({
+  /** File inside the source (UT1: domains / urls / expressions), when it has several. */
+  file: z.string().optional(),
+  line: z.number().int(),
+  problem: z.string(),
+  text: z.string(),
+});
+export type ListProblemExample = z.infer<typeof listProblemExampleSchema>;
+
 /** The compiled list the console pushes to agents. */
 export const filterListInfoSchema = z.object({
   sha256: z.string(),
@@ -168,9 +181,24 @@ export const filterListInfoSchema = z.object({
     uniqueNames: z.number().int(),
     foldedNames: z.number().int(),
   }),
-  /** One per parsed list (our own lists first): names loaded and lines that could not be used. */
+  /**
+   * One per parsed list (our own lists first): names loaded and lines that could not be used, with
+   * the count per reason (i18n: filtering.problem.<reason>) and the first few lines as examples
+   * (a bounded sample per source: maxProblemExamplesPerSource).
+   */
   reports: z.array(
-    z.object({ source: z.string(), format: z.string(), lines: z.number().int(), accepted: z.number().int(), bad: z.number().int(), skipped: z.number().int() }),
+    z.object({
+      source: z.string(),
+      /** The configured source it came from (lists.add id), or null for SafeLab's own lists. */
+      sourceId: z.string().nullable(),
+      format: z.string(),
+      lines: z.number().int(),
+      accepted: z.number().int(),
+      bad: z.number().int(),
+      skipped: z.number().int(),
+      problems: z.record(z.string(), z.number().int()),
+      examples: z.array(listProblemExampleSchema),
+    }),
   ),
 });
 export type FilterListInfo = z.infer<typeof filterListInfoSchema>;
@@ -224,9 +252,14 @@ export const machineFilterStatusSchema = z.object({
   state: machineFilterStateSchema,
   /**
    * Why (failed / not-filtering): the agent's error code (filter-list-corrupt, filter-rejected…),
-   * 'timeout', 'disconnected', 'no-capability' or 'no-dns-listener'. i18n: filtering.reason.<reason>.
+   * 'timeout', 'disconnected', 'no-capability', 'no-dns-listener', or the agent's own problem
+   * ('listen-failed', 'resolver-failed', 'resolver-contested'). i18n: filtering.reason.<reason>.
    */
   reason: z.string().optional(),
+  /** The agent's own words about its problem (e.g. "cannot listen for DNS on 127.0.0.1:53 (EADDRINUSE)"), for IT staff. */
+  detail: z.string().optional(),
+  /** How often the PC's system resolver was changed behind the filter (and pointed back) since its agent started, and when last. */
+  resolverDrift: z.object({ count: z.number().int(), lastAt: z.number() }).optional(),
   /** The profile the console wants in force on this PC. */
   wantedProfileId: z.string().nullable(),
   /** What the PC last reported. */

@@ -12,7 +12,8 @@
 //     console-> welcome   { machineId, lesson }
 //     agent  -> hello     { identity, session, state, capabilities }
 //   then commands (acknowledged by id, idempotent by id), thumbnail requests (answered by a binary
-//   frame or a thumbnailError), session/inventory updates. Heartbeats are websocket ping/pong.
+//   frame or a thumbnailError), session/inventory updates, blocked-attempt reports and web-filter
+//   status changes. Heartbeats are websocket ping/pong.
 
 import { z } from 'zod';
 import { filterProfileSchema } from '../filtering/profile.js';
@@ -53,6 +54,16 @@ export type LessonState = z.infer<typeof lessonStateSchema>;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha-256 hex');
 
+/**
+ * Why an agent's web filter does not protect its PC although it should. `code` stays a plain string
+ * so a newer agent's codes never make an older console refuse the whole message:
+ * listen-failed — the DNS filter could not start (port 53 taken, no rights); the resolver was put back;
+ * resolver-failed — the filter runs, but the system resolver could not be pointed at it;
+ * resolver-contested — something keeps pointing the system resolver elsewhere; the agent paused.
+ */
+export const agentFilterProblemSchema = z.object({ code: z.string().max(64), detail: shortText });
+export type AgentFilterProblem = z.infer<typeof agentFilterProblemSchema>;
+
 /** The web filter in force on an agent: which compiled list and which profile. */
 export const agentFilterStateSchema = z.object({
   listSha256: sha256Hex.optional(),
@@ -60,6 +71,9 @@ export const agentFilterStateSchema = z.object({
   mode: z.enum(['filtered', 'allowlist-only']).optional(),
   /** Where the agent's DNS filter answers (e.g. "127.0.0.1:53"); absent when it does not run. */
   listening: z.array(shortText).max(4).optional(),
+  problem: agentFilterProblemSchema.optional(),
+  /** How often the system resolver was found pointing elsewhere (and pointed back) since the agent started, and when last (ms). */
+  resolverDrift: z.object({ count: z.number().int().min(0), lastAt: z.number() }).optional(),
 });
 export type AgentFilterState = z.infer<typeof agentFilterStateSchema>;
 
@@ -175,7 +189,11 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
       .array(z.object({ time: z.number(), name: z.string().min(1).max(253), category: z.string().max(64) }))
       .min(1)
       .max(maxBlockedAttemptsPerReport),
+    /** The agent's clock when it sent the report: the console corrects the attempt times by its own clock's difference. */
+    sentAt: z.number().optional(),
   }),
+  /** The web filter's state changed on its own: resolver changed behind it and pointed back, a problem began or ended. */
+  z.object({ type: z.literal('filterStatus'), filter: agentFilterStateSchema }),
   z.object({ type: z.literal('thumbnailError'), requestId: z.number().int().min(0).max(0xffffffff), error: errorBodySchema }),
   z.object({ type: z.literal('error'), error: errorBodySchema }),
 ]);

@@ -1,13 +1,16 @@
 // The web filter with the Linux SystemControl on a temp resolv.conf: it takes its upstream from the
 // system's previous resolver, points the (temp) resolv.conf at itself, survives a crash without
-// losing the original, and puts the original back byte for byte on stop. Real port 53 on
-// 127.0.0.2/127.0.0.3 (resolv.conf cannot name another port); skipped where that is not allowed.
+// losing the original, puts the original back byte for byte on stop, points it back when DHCP
+// rewrites it behind the filter, and never leaves the PC pointing at a filter that is not running
+// (crash, then port 53 taken; crash, then no filter). Real port 53 on 127.0.0.2/3 and 127.0.53.9
+// (resolv.conf cannot name another port); skipped where that is not allowed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import dgram from 'node:dgram';
 import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startWebFilter, type WebFilter } from '../../../src/agent/dns/web-filter.js';
+import { recoverSystemResolver, startWebFilter, type WebFilter } from '../../../src/agent/dns/web-filter.js';
 import { DnsServerError } from '../../../src/agent/dns/server.js';
 import { LinuxSystemControl } from '../../../src/agent/system/linux/system-control.js';
 import { parseNameservers } from '../../../src/agent/system/linux/resolver.js';
@@ -19,6 +22,9 @@ const original = Buffer.from('# written by the school DHCP client\nsearch lab.sc
 let root: string;
 let resolvConf: string;
 let upstream: TestUpstream | null = null;
+/** The server a DHCP renewal hands out later. */
+let renewed: TestUpstream | null = null;
+const renewedHost = '127.0.53.9';
 let web: WebFilter | null = null;
 let unavailable = '';
 
@@ -38,6 +44,7 @@ beforeAll(async () => {
   await fs.writeFile(resolvConf, original);
   try {
     upstream = await TestUpstream.start({ zone: { 'site.test': { A: ['10.1.2.3'] } }, host: '127.0.0.2', port: 53 });
+    renewed = await TestUpstream.start({ zone: { 'site.test': { A: ['10.7.7.7'] } }, host: renewedHost, port: 53 });
   } catch (err) {
     unavailable = `cannot listen on 127.0.0.2:53 (${(err as NodeJS.ErrnoException).code})`;
   }
@@ -46,6 +53,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await web?.stop();
   await upstream?.close();
+  await renewed?.close();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -81,5 +89,62 @@ describe('web filter with the Linux system resolver', () => {
     await web.stop();
     web = null;
     expect((await fs.readFile(resolvConf)).equals(original)).toBe(true);
+  });
+
+  it('points resolv.conf back when DHCP rewrites it behind the running filter, and asks the new server from then on', async (ctx) => {
+    if (unavailable) ctx.skip();
+    web = await startWebFilter({ dataDir: path.join(root, 'agent'), listen: [{ host: filterHost, port: 53 }], system: control() });
+    expect(await dig('site.test')).toBe('10.1.2.3');
+    const dhcp = Buffer.from(`# written by the school DHCP client after a renewal\nnameserver ${renewedHost}\n`);
+    await fs.writeFile(`${resolvConf}.dhclient-new`, dhcp);
+    await fs.rename(`${resolvConf}.dhclient-new`, resolvConf);
+    const settled = (): boolean => web!.status().resolverGuard?.drift?.count === 1 && web!.status().resolverGuard?.pointed === true;
+    for (let i = 0; i < 100 && !settled(); i++) await new Promise((r) => setTimeout(r, 30));
+    expect(web.status().resolverGuard).toMatchObject({ pointed: true, problem: null, drift: { count: 1 } });
+    expect(parseNameservers(await fs.readFile(resolvConf, 'utf8'))).toEqual([{ host: filterHost, port: 53 }]);
+    // The renewed server is the way out now (the cache was emptied with the change).
+    expect(web.status().upstreams).toEqual([{ host: renewedHost, port: 53 }]);
+    expect(await dig('site.test')).toBe('10.7.7.7');
+    await web.stop();
+    web = null;
+    // What DHCP wrote last comes back, not the first copy.
+    expect((await fs.readFile(resolvConf)).equals(dhcp)).toBe(true);
+  });
+
+  it('after a crash, with port 53 taken, refuses to start and leaves the original resolv.conf, byte for byte', async (ctx) => {
+    if (unavailable) ctx.skip();
+    await web?.stop();
+    web = null;
+    await fs.writeFile(resolvConf, original);
+    const first = await startWebFilter({ dataDir: path.join(root, 'agent'), listen: [{ host: filterHost, port: 53 }], system: control() });
+    await first.stop({ restoreResolver: false });
+    expect(parseNameservers(await fs.readFile(resolvConf, 'utf8'))).toEqual([{ host: filterHost, port: 53 }]);
+    // Something else took the port while the agent was down.
+    const squatter = dgram.createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      squatter.once('error', reject);
+      squatter.bind(53, filterHost, () => resolve());
+    });
+    try {
+      const err = await startWebFilter({ dataDir: path.join(root, 'agent'), listen: [{ host: filterHost, port: 53 }], system: control() }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DnsServerError);
+      expect((err as DnsServerError).code).toBe('listen-failed');
+      // Not pointing at a filter that does not run: the PC has its DNS back.
+      expect((await fs.readFile(resolvConf)).equals(original)).toBe(true);
+    } finally {
+      squatter.close();
+    }
+  });
+
+  it('after a crash, an agent that will not filter puts the original resolv.conf back', async (ctx) => {
+    if (unavailable) ctx.skip();
+    await web?.stop();
+    web = null;
+    const first = await startWebFilter({ dataDir: path.join(root, 'agent'), listen: [{ host: filterHost, port: 53 }], system: control() });
+    await first.stop({ restoreResolver: false });
+    const lines: string[] = [];
+    await recoverSystemResolver(control(), (event, fields) => lines.push(`${event} ${JSON.stringify(fields)}`));
+    expect((await fs.readFile(resolvConf)).equals(original)).toBe(true);
+    expect(lines).toEqual(['dns-resolver-recovered {"outcome":"restored"}']);
   });
 });

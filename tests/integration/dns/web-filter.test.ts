@@ -1,7 +1,10 @@
-// The agent's web filter with real DNS clients: dig (UDP and TCP) and Node's resolver ask the
-// filter, which answers blocked names itself, rewrites search engines to SafeSearch (A, AAAA and
-// HTTPS), defeats the DoH canary, and forwards the rest to a test authoritative server on loopback.
-// The list is compiled by the real compiler; the filter keeps its last good list across restarts.
+// The agent's web filter with real DNS clients: dig (UDP and TCP), Node's resolver (UDP, and TCP
+// only through its truncation retry) and a plain Node TCP socket speaking DNS with the 2-byte
+// length prefix ask the filter, which answers blocked names itself, rewrites search engines to
+// SafeSearch (A, AAAA and HTTPS; YouTube strict or moderate), defeats the DoH canary and iCloud
+// Private Relay, and forwards the rest to a test authoritative server on loopback. The list is
+// compiled by the real compiler; the filter keeps its last good list across restarts, and before
+// any list arrived it applies its built-in floor.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
@@ -9,6 +12,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startWebFilter, type WebFilter } from '../../../src/agent/dns/web-filter.js';
+import { RecordType, buildQuery, decodeMessage } from '../../../src/agent/dns/wire.js';
+import { framed, tcpExchange } from './dns-client.js';
 import { FilterListError } from '../../../src/shared/filtering/errors.js';
 import { compileTestList, lessonProfile, schoolProfile } from '../../unit/dns/lists.js';
 import { TestUpstream, type TestZone } from './test-upstream.js';
@@ -21,11 +26,13 @@ const zone: TestZone = {
   'big.test': { TXT: Array.from({ length: 12 }, (_, i) => `${i}`.padEnd(120, 'x')) },
   'forcesafesearch.google.com': { A: ['216.239.38.120'], AAAA: ['2001:4860:4802:32::78'], HTTPS: [{ priority: 1, target: '.' }] },
   'restrict.youtube.com': { A: ['216.239.38.119'] },
+  'restrictmoderate.youtube.com': { A: ['216.239.38.118'] },
   'strict.bing.com': { CNAME: 'strict.edge.bing.test' },
   'strict.edge.bing.test': { A: ['204.79.197.220'] },
   'safe.duckduckgo.com': { A: ['52.142.124.215'] },
   // What the unsafe hosts would answer if they were ever forwarded.
   'www.google.com': { A: ['142.250.1.1'] },
+  'www.youtube.com': { CNAME: 'youtube-ui.l.google.test' },
   'porn.test': { A: ['6.6.6.6'] },
 };
 
@@ -88,6 +95,13 @@ function nodeResolver(): Resolver {
   const r = new Resolver({ timeout: 2000, tries: 1 });
   r.setServers([`127.0.0.1:${port}`]);
   return r;
+}
+
+/** Questions sent by Node itself over one TCP connection (2-byte length prefix, pipelined), decoded answers back. */
+async function nodeTcp(questions: { name: string; type: number }[]): Promise<ReturnType<typeof decodeMessage>[]> {
+  const chunks = questions.map((q, i) => framed(buildQuery(q.name, q.type, 100 + i)));
+  const { replies } = await tcpExchange('127.0.0.1', port, chunks, questions.length, 3000);
+  return replies.map((r) => decodeMessage(r)).sort((a, b) => a.id - b.id);
 }
 
 describe('web filter answering real DNS clients', () => {
@@ -153,12 +167,45 @@ describe('web filter answering real DNS clients', () => {
   it('answers the Firefox DoH canary and Private Relay with NXDOMAIN and DDR with no records', async () => {
     expect((await dig('use-application-dns.net', 'A', 'udp')).status).toBe('NXDOMAIN');
     expect((await dig('mask.icloud.com', 'AAAA', 'tcp')).status).toBe('NXDOMAIN');
+    // Private Relay's HTTP/2 fallback host, over both transports and for the HTTPS type Apple asks.
+    expect((await dig('mask-h2.icloud.com', 'A', 'udp')).status).toBe('NXDOMAIN');
+    expect((await dig('MASK-H2.icloud.com.', 'HTTPS', 'tcp')).status).toBe('NXDOMAIN');
+    const relay = await nodeResolver().resolve4('mask-h2.icloud.com').catch((e: NodeJS.ErrnoException) => e);
+    expect((relay as NodeJS.ErrnoException).code).toBe('ENOTFOUND');
+    expect(upstream.queries.some((q) => q.name.startsWith('mask'))).toBe(false);
     const ddr = await dig('_dns.resolver.arpa', 'SVCB', 'udp');
     expect(ddr.status).toBe('NOERROR');
     expect(ddr.answers).toEqual([]);
     const err = await nodeResolver().resolve4('use-application-dns.net').catch((e: NodeJS.ErrnoException) => e);
     expect((err as NodeJS.ErrnoException).code).toBe('ENOTFOUND');
     expect((await dig('dns.google', 'A', 'udp')).answers[0]?.data).toBe('0.0.0.0');
+  });
+
+  it('rewrites YouTube to its moderate host when the profile says moderate', async () => {
+    await web.setProfile(schoolProfile({ youtube: 'moderate' }));
+    expect((await dig('www.youtube.com', 'A', 'udp')).answers.map((r) => r.data)).toEqual(['restrictmoderate.youtube.com.', '216.239.38.118']);
+    expect((await dig('youtubei.googleapis.com', 'A', 'tcp')).answers.map((r) => r.data)).toEqual(['restrictmoderate.youtube.com.', '216.239.38.118']);
+    expect(await nodeResolver().resolve4('m.youtube.com')).toEqual(['216.239.38.118']);
+    // Search engines keep their own SafeSearch hosts.
+    expect((await dig('www.google.com', 'A', 'udp')).answers[0]?.data).toBe('forcesafesearch.google.com.');
+    await web.setProfile(schoolProfile());
+    expect((await dig('www.youtube.com', 'A', 'udp')).answers[0]?.data).toBe('restrict.youtube.com.');
+  });
+
+  it('answers a plain Node TCP socket (2-byte length prefix), pipelined, like dig +tcp', async () => {
+    const [blocked, allowed, rewritten, canary] = await nodeTcp([
+      { name: 'porn.test', type: RecordType.A },
+      { name: 'site.test', type: RecordType.A },
+      { name: 'www.youtube.com', type: RecordType.A },
+      { name: 'use-application-dns.net', type: RecordType.A },
+    ]);
+    expect(blocked).toMatchObject({ id: 100, rcode: 0, answers: [{ type: RecordType.A, data: '0.0.0.0' }] });
+    expect(allowed).toMatchObject({ id: 101, answers: [{ type: RecordType.A, data: '10.1.2.3' }] });
+    expect(rewritten!.answers.map((r) => r.data)).toEqual(['restrict.youtube.com', '216.239.38.119']);
+    expect(canary).toMatchObject({ id: 103, rcode: 3, answers: [] });
+    // The same answers dig gets over TCP.
+    expect((await dig('porn.test', 'A', 'tcp')).answers[0]?.data).toBe('0.0.0.0');
+    expect((await dig('site.test', 'A', 'tcp')).answers[0]?.data).toBe('10.1.2.3');
   });
 
   it('fetches a big answer upstream over TCP and makes UDP clients come back over TCP', async () => {
@@ -199,6 +246,35 @@ describe('web filter answering real DNS clients', () => {
     expect(err).toBeInstanceOf(FilterListError);
     expect((await dig('porn.test', 'A', 'udp')).answers[0]?.data).toBe('0.0.0.0');
     expect((await dig('site.test', 'A', 'udp')).answers[0]?.data).toBe('10.1.2.3');
+  });
+
+  it('applies its built-in floor before any list arrived: SafeSearch and strict YouTube, the bypass answers, nothing blocked by list', async () => {
+    const freshDir = mkdtempSync(path.join(tmpdir(), 'safelab-webfilter-fresh-'));
+    const fresh = await startWebFilter({ dataDir: freshDir, listen: [{ host: '127.0.0.1', port: 0 }], upstreams: [{ host: '127.0.0.1', port: upstream.port }] });
+    const freshPort = fresh.status().listening[0]!.port;
+    const ask = (name: string, type: string, transport: 'udp' | 'tcp'): Promise<DigAnswer> => {
+      const saved = port;
+      port = freshPort;
+      return dig(name, type, transport).finally(() => (port = saved));
+    };
+    try {
+      expect(fresh.status()).toMatchObject({ active: null, startedFrom: 'none' });
+      expect((await ask('www.youtube.com', 'A', 'udp')).answers.map((r) => r.data)).toEqual(['restrict.youtube.com.', '216.239.38.119']);
+      expect((await ask('www.google.com', 'AAAA', 'tcp')).answers.map((r) => r.data)).toEqual(['forcesafesearch.google.com.', '2001:4860:4802:32::78']);
+      expect((await ask('www.bing.com', 'A', 'udp')).answers[0]?.data).toBe('strict.bing.com.');
+      expect((await ask('use-application-dns.net', 'A', 'udp')).status).toBe('NXDOMAIN');
+      expect((await ask('mask-h2.icloud.com', 'A', 'tcp')).status).toBe('NXDOMAIN');
+      // No list yet: nothing is blocked by one.
+      expect((await ask('porn.test', 'A', 'udp')).answers[0]?.data).toBe('6.6.6.6');
+      // The first list ends the floor: from now on the profile decides.
+      await fresh.install(compileTestList(), schoolProfile({ safeSearch: false, youtube: 'off' }));
+      // YouTube is asked upstream as it is (its real CNAME), no longer rewritten.
+      expect((await ask('www.youtube.com', 'A', 'udp')).answers.map((r) => r.data)).toEqual(['youtube-ui.l.google.test.']);
+      expect((await ask('porn.test', 'A', 'udp')).answers[0]?.data).toBe('0.0.0.0');
+    } finally {
+      await fresh.stop();
+      rmSync(freshDir, { recursive: true, force: true });
+    }
   });
 
   it('enforces the last good list from disk after a restart, before the console is back', async () => {

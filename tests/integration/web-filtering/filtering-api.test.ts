@@ -2,7 +2,7 @@
 // folder given by SAFELAB_LISTS_DIR, IT staff making and removing profiles, and the refusals a
 // teacher or IT staff can meet, each in Vietnamese and English.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, FilterProfileBody } from '../../../src/shared/api/contract.js';
@@ -70,8 +70,9 @@ describe('the web-filtering API', () => {
     expect(await api.call('filtering.check', { labId, name: 'm.friends.test' })).toMatchObject({ verdict: 'block', category: 'social_networks' });
     // Allowed for sign-in (lesson platforms), and still forced to SafeSearch.
     expect(await api.call('filtering.check', { labId: null, name: 'www.google.com' })).toMatchObject({ verdict: 'allow', safeSearchTarget: 'forcesafesearch.google.com' });
-    // The folder belongs to this run, not to the stored configuration.
-    expect(await api.call('lists.remove', { sourceId: 'ut1-local' })).toEqual({ removed: false });
+    // The folder belongs to this run, not to the stored configuration: it cannot be removed from here.
+    const fromRun = await refusal(api.call('lists.remove', { sourceId: 'ut1-local' }));
+    expect(fromRun.body).toMatchObject({ code: 'conflict', messageEn: expect.stringMatching(/turned on when the console started/) });
     const taken = await refusal(api.call('lists.add', { source: { type: 'ut1-folder', id: 'ut1-local', path: '/tmp' } }));
     expect(taken.body).toMatchObject({ code: 'conflict' });
   });
@@ -80,7 +81,8 @@ describe('the web-filtering API', () => {
     const { api } = console_.runtime;
     const from = console_.events.events.length;
     const created = await api.call('profiles.create', { profile: { ...body(), name: 'THPT không mạng xã hội', blockedCategories: [...body().blockedCategories, 'social_networks'] } });
-    expect(created).toMatchObject({ builtIn: false, updatedBy: 'teacher', profile: { name: 'THPT không mạng xã hội', ageBand: 'thpt' } });
+    // The teacher UI acts as the OS account running the console (there are no user logins yet).
+    expect(created).toMatchObject({ builtIn: false, updatedBy: `teacher:${userInfo().username}`, profile: { name: 'THPT không mạng xã hội', ageBand: 'thpt' } });
     expect(created.profile.id).toMatch(/^profile-[0-9a-f]{16}$/);
     await console_.events.waitFor((e) => e.type === 'profile.updated' && e.profile.profile.id === created.profile.id, 2000, 'profile.updated', from);
 

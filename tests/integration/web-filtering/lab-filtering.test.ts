@@ -4,6 +4,7 @@
 // the allowlist and back, IT staff edit profiles, agents report blocked attempts, and a console
 // crash neither lifts filtering nor makes the console resend a list the PCs already hold.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiEvent, MachineFilterStatus } from '../../../src/shared/api/contract.js';
@@ -257,7 +258,8 @@ describe('web filtering of a lab with real agents and real DNS', { timeout: 90_0
       const edits = entries.filter((e) => e.action === 'profile.updated' && e.target === 'preset-thcs');
       expect(edits).toHaveLength(2);
       const [revert, first] = edits;
-      expect(first).toMatchObject({ actor: 'teacher', details: { changes: { extraBlock: { added: ['news.test'], removed: [] } } } });
+      // No user logins yet: who = the channel and the OS account running the console (the UI's case here).
+      expect(first).toMatchObject({ actor: `teacher:${userInfo().username}`, details: { changes: { extraBlock: { added: ['news.test'], removed: [] } } } });
       expect(revert).toMatchObject({ details: { changes: { extraBlock: { added: [], removed: ['news.test'] } } } });
       expect(typeof first!.at).toBe('number');
       const baselines = entries.filter((e) => e.action === 'lab.baselineProfileChanged').map((e) => e.details);
@@ -265,8 +267,17 @@ describe('web filtering of a lab with real agents and real DNS', { timeout: 90_0
         { from: 'preset-thpt', to: 'preset-thcs' },
         { from: null, to: 'preset-thpt' },
       ]);
-      const lessonSwitches = entries.filter((e) => e.action === 'lesson.profileChanged').map((e) => e.details);
-      expect(lessonSwitches).toEqual(expect.arrayContaining([expect.objectContaining({ from: null, to: 'lesson-allowlist' })]));
+      const lessonSwitches = entries.filter((e) => e.action === 'lesson.profileChanged');
+      expect(lessonSwitches.map((e) => e.details)).toEqual(expect.arrayContaining([expect.objectContaining({ from: null, to: 'lesson-allowlist' })]));
+      // Both lessons ran on the allowlist; each end put the lab back on its baseline, recorded as a
+      // change made by the lesson's end, not by a person, with who ended the lesson beside it.
+      const reverts = lessonSwitches.filter((e) => e.actor === 'lesson end');
+      expect(reverts).toHaveLength(2);
+      for (const revert of reverts) {
+        expect(revert.details).toEqual({ labId, from: 'lesson-allowlist', to: null, endedBy: `teacher:${userInfo().username}` });
+        const ended = entries.find((e) => e.action === 'lesson.ended' && e.target === revert.target);
+        expect(Math.abs(ended!.at - revert.at)).toBeLessThan(1000);
+      }
       expect(entries.filter((e) => e.action === 'lists.sourceAdded').map((e) => e.target).sort()).toEqual(['school-gambling', 'school-games']);
     } finally {
       store.close();

@@ -117,7 +117,46 @@ describe('SafeSearch', () => {
   });
 });
 
+describe('the built-in floor before the first list arrives', () => {
+  it('forces SafeSearch on search engines and strict YouTube for A, AAAA and HTTPS, and forwards the rest', () => {
+    policy = null;
+    for (const qtype of [RecordType.A, RecordType.AAAA, RecordType.HTTPS]) expect(wentUpstream('www.google.com.vn', qtype)).toBe(true);
+    expect(wentUpstream('www.bing.com')).toBe(true);
+    expect(wentUpstream('duckduckgo.com')).toBe(true);
+    expect(wentUpstream('m.youtube.com')).toBe(true);
+    expect(filter.stats()).toMatchObject({ rewritten: 6, forwarded: 0 });
+    expect(wentUpstream('site.test')).toBe(true);
+    expect(wentUpstream('www.google.com', RecordType.TXT)).toBe(true);
+    expect(filter.stats()).toMatchObject({ rewritten: 6, forwarded: 2 });
+    // Nothing is blocked by list before there is one.
+    expect(wentUpstream('porn.test')).toBe(true);
+    expect(filter.stats().blocked).toBe(0);
+  });
+
+  it('gives way to the profile once one arrives (here: SafeSearch off)', () => {
+    policy = compilePolicy(matcher, schoolProfile({ safeSearch: false, youtube: 'off' }));
+    wentUpstream('www.google.com');
+    wentUpstream('m.youtube.com');
+    expect(filter.stats()).toMatchObject({ rewritten: 0, forwarded: 2 });
+  });
+});
+
 describe('blocked attempts for the console', () => {
+  it('takes attempts saved by an earlier run back with their own times, and signals once', () => {
+    filter.requeueBlockedAttempts([
+      { time: 1_000, name: 'old.porn.test', category: 'adult' },
+      { time: 2_000, name: 'casino.test', category: 'gambling' },
+    ]);
+    expect(pendingCalls).toBe(1);
+    local('porn.test');
+    expect(pendingCalls).toBe(1);
+    expect(filter.drainBlockedAttempts()).toEqual([
+      { time: 1_000, name: 'old.porn.test', category: 'adult' },
+      { time: 2_000, name: 'casino.test', category: 'gambling' },
+      { time: now, name: 'porn.test', category: 'adult' },
+    ]);
+  });
+
   it('records time, name and category, once per visit, and signals when the queue fills from empty', () => {
     local('porn.test');
     local('porn.test', RecordType.AAAA);

@@ -6,14 +6,33 @@
 //   names only the filter;
 // - systemd-resolved (resolv.conf links into /run/systemd/resolve and the service is active):
 //   programs may bypass resolv.conf through nss-resolve, so resolved itself is told to forward
-//   everything to the filter with a drop-in (`DNS=127.0.0.1`, `Domains=~.` makes it preferred
-//   over per-link servers). Resolved's stub keeps listening on 127.0.0.53/54 and the filter on
+//   everything to the filter with a drop-in (`DNS=127.0.0.1`, `Domains=~.` routes every name to
+//   it; see below for what that does not cover). Resolved's stub keeps listening on 127.0.0.53/54 and the filter on
 //   127.0.0.1/::1, so the two never fight over port 53 (DNSStubListener stays as it was).
 //
 // The saved original lives in `<dataDir>/resolver-state.json`, written durably BEFORE anything is
 // changed, so a crash at any point can be undone on the next start.
+//
+// What the systemd-resolved way does and does not guarantee (systemd-resolved.service(8), "Protocols
+// and routing"; systemd docs/RESOLVED-VPNS.md; GNOME wiki "NetworkManager DNS handling"): resolved
+// sends a query to the servers of the *best-matching* routing domain, the one with the most labels,
+// and when several links (or a link and the global settings) tie, to all of them in parallel, taking
+// the first positive answer. Our global `~.` matches every name with zero labels, so:
+// - guaranteed: links without routing domains (DefaultRoute=yes only, e.g. systemd-networkd DHCP)
+//   get no queries while the drop-in is in force: every name matches our `~.` first;
+// - NOT guaranteed: NetworkManager with dns=systemd-resolved gives the connection holding the default
+//   route its own `~.` automatically (so do "privacy" VPN clients). That ties with ours: resolved
+//   asks the filter and the DHCP server in parallel and keeps the first positive answer. A 0.0.0.0
+//   block answer usually arrives first from loopback but is not certain to; an NXDOMAIN block always
+//   loses to the other server's address. On such PCs the drop-in alone does not enforce filtering;
+// - NOT guaranteed: names under a link's own search or routing domain (e.g. `school.lan`, or
+//   `~corp.example` from a VPN) match with more labels and go to that link only, unfiltered;
+// - programs that send DNS straight to an address bypass every resolver setting (the planned
+//   firewall rules are for that; none exist yet).
+// The README's "Web filtering" section tells IT staff how to set such PCs up (NetworkManager's
+// global DNS, or plain resolv.conf mode).
 
-import { promises as fs } from 'node:fs';
+import { promises as fs, watch as watchFolder, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import net from 'node:net';
@@ -72,6 +91,13 @@ type SavedFile =
   | { kind: 'file'; contentBase64: string; mode: number; uid: number; gid: number }
   | { kind: 'symlink'; target: string }
   | { kind: 'missing' };
+
+/** Watches the resolver setting for changes made by others; see LinuxResolver.watch. */
+export interface ResolverFileWatch {
+  /** False once the watch broke (folder removed, inotify limit): the caller re-watches later. */
+  readonly alive: boolean;
+  close(): void;
+}
 
 interface SavedState {
   version: 1;
@@ -180,7 +206,7 @@ export function filterResolvedDropIn(target: ResolverTarget): string {
     `${ourMarker}: systemd-resolved forwards every name to the school's web filter.`,
     '[Resolve]',
     `DNS=${target.addresses.join(' ')}`,
-    // "~." routes every domain to the global servers above, ahead of per-link (DHCP) servers.
+    // "~." routes every name to the global servers above; a link with its own "~." ties (see the top).
     'Domains=~.',
     // The filter speaks plain DNS on loopback; a global DoT setting would make resolved fail.
     'DNSOverTLS=no',
@@ -195,6 +221,8 @@ export class LinuxResolver {
   private readonly resolvedUpstreamFile: string;
   private readonly run: CommandRunner;
   private readonly detectResolved: () => Promise<boolean>;
+  /** How the resolver was last pointed by this object (what `watch` watches). */
+  private method: ResolverMethod | null = null;
 
   constructor(options: LinuxResolverOptions) {
     this.resolvConfPath = options.resolvConfPath ?? '/etc/resolv.conf';
@@ -205,19 +233,17 @@ export class LinuxResolver {
     this.detectResolved = options.detectResolved ?? (() => this.resolvedManagesDns());
   }
 
-  async pointAtFilter(target: ResolverTarget): Promise<ResolverTakeover> {
+  /**
+   * Points the resolver at the filter, saving the original first. With `adoptCurrent` (the setting
+   * was found changed behind the filter: DHCP, NetworkManager, a person), a setting that is no longer
+   * ours becomes the new saved original, so stopping the filter later puts back what the system
+   * wants now rather than a stale copy, and its servers become the filter's upstreams.
+   */
+  async pointAtFilter(target: ResolverTarget, options: { adoptCurrent?: boolean } = {}): Promise<ResolverTakeover> {
     let state = await this.readState();
     const keptEarlierSave = state !== null;
-    if (!state) {
-      const method: ResolverMethod = (await this.detectResolved()) ? 'systemd-resolved' : 'resolv.conf';
-      const file = method === 'resolv.conf' ? this.resolvConfPath : this.dropInPath;
-      const original = await captureFile(file);
-      const upstreams = (await this.currentUpstreams(method)).filter((u) => !isTargetAddress(u.host, target));
-      state = { version: 1, method, savedAt: new Date().toISOString(), path: file, original, upstreams };
-      // Durable BEFORE the change: a crash from here on can always be undone.
-      await fs.mkdir(path.dirname(this.statePath), { recursive: true, mode: 0o700 });
-      await writeFileAtomic(this.statePath, JSON.stringify(state, null, 2), { mode: 0o600 });
-    }
+    if (state && options.adoptCurrent && !(await this.stillOurs(state.path))) state = await this.saveOriginal(target, state.method);
+    state ??= await this.saveOriginal(target, (await this.detectResolved()) ? 'systemd-resolved' : 'resolv.conf');
     if (state.method === 'resolv.conf') {
       const originalText = state.original.kind === 'file' ? Buffer.from(state.original.contentBase64, 'base64').toString('utf8') : await this.readTextOr(this.resolvConfPath, '');
       await writeInPlaceOrAtomic(state.path, Buffer.from(filterResolvConf(target, originalText)), 0o644);
@@ -226,7 +252,56 @@ export class LinuxResolver {
       await writeFileAtomic(state.path, filterResolvedDropIn(target), { mode: 0o644 });
       await this.reloadResolved();
     }
+    this.method = state.method;
     return { method: state.method, previousUpstreams: state.upstreams.filter((u) => !isTargetAddress(u.host, target)), keptEarlierSave };
+  }
+
+  /** Captures the current setting as the original and saves it durably BEFORE anything changes. */
+  private async saveOriginal(target: ResolverTarget, method: ResolverMethod): Promise<SavedState> {
+    const file = method === 'resolv.conf' ? this.resolvConfPath : this.dropInPath;
+    const original = await captureFile(file);
+    const upstreams = (await this.currentUpstreams(method)).filter((u) => !isTargetAddress(u.host, target));
+    const state: SavedState = { version: 1, method, savedAt: new Date().toISOString(), path: file, original, upstreams };
+    // Durable BEFORE the change: a crash from here on can always be undone.
+    await fs.mkdir(path.dirname(this.statePath), { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.statePath, JSON.stringify(state, null, 2), { mode: 0o600 });
+    return state;
+  }
+
+  /**
+   * Calls `changed` when the file that carries the setting may have changed. The folder is
+   * watched, not the file: resolvconf, dhclient and NetworkManager replace resolv.conf by rename,
+   * which a watch on the file itself would silently lose. Raw events, including our own writes:
+   * the caller debounces and checks what the file says.
+   */
+  watch(changed: () => void): ResolverFileWatch {
+    const file = (this.method ?? 'resolv.conf') === 'resolv.conf' ? this.resolvConfPath : this.dropInPath;
+    const folder = path.dirname(file);
+    const name = path.basename(file);
+    let alive = true;
+    let watcher: FSWatcher;
+    try {
+      watcher = watchFolder(folder, { persistent: false }, (_event, filename) => {
+        // No name (some file systems): anything may have changed.
+        if (filename === null || filename === name) changed();
+      });
+    } catch {
+      return { alive: false, close: () => undefined };
+    }
+    watcher.on('error', () => {
+      alive = false;
+      watcher.close();
+      changed();
+    });
+    return {
+      get alive() {
+        return alive;
+      },
+      close() {
+        alive = false;
+        watcher.close();
+      },
+    };
   }
 
   async restore(): Promise<ResolverRestoreOutcome> {

@@ -1,7 +1,7 @@
 // Linux implementation of the SystemControl seam (resolver only for now; see ../system-control.ts).
 
 import { LinuxResolver, type LinuxResolverOptions } from './resolver.js';
-import type { ResolverAddress, ResolverRestoreOutcome, ResolverTakeover, ResolverTarget, SystemControl } from '../system-control.js';
+import type { ResolverAddress, ResolverRestoreOutcome, ResolverTakeover, ResolverTarget, ResolverWatch, SystemControl } from '../system-control.js';
 
 export type LinuxSystemControlOptions = LinuxResolverOptions;
 
@@ -13,8 +13,8 @@ export class LinuxSystemControl implements SystemControl {
     this.resolver = new LinuxResolver(options);
   }
 
-  pointResolverAtFilter(target: ResolverTarget): Promise<ResolverTakeover> {
-    return this.resolver.pointAtFilter(target);
+  pointResolverAtFilter(target: ResolverTarget, options?: { adoptCurrent?: boolean }): Promise<ResolverTakeover> {
+    return this.resolver.pointAtFilter(target, options);
   }
 
   restoreResolver(): Promise<ResolverRestoreOutcome> {
@@ -32,5 +32,9 @@ export class LinuxSystemControl implements SystemControl {
 
   resolverPointsAtFilter(target: ResolverTarget): Promise<boolean> {
     return this.resolver.pointsAtFilter(target);
+  }
+
+  watchResolver(changed: () => void): ResolverWatch {
+    return this.resolver.watch(changed);
   }
 }

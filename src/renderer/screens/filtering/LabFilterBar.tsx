@@ -1,6 +1,7 @@
 // The lab's web filtering at a glance: its baseline profile (IT staff may change it), during a
 // lesson the lesson's own profile with a one-press "lesson sites only" and the way back, how many
-// PCs enforce it, and what is not being filtered (lists not downloaded, PCs without a filter).
+// PCs enforce it, and what is not being filtered (lists not downloaded, PCs without a filter, PCs
+// whose DNS setting was changed behind the filter).
 import { useMemo, useState } from 'react';
 import type { Lab, Lesson, Machine } from '../../../shared/api/contract.js';
 import { toConsoleError } from '../../api/console-error.js';
@@ -33,17 +34,23 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
     let applied = 0;
     let onlineCount = 0;
     let applying = 0;
-    const problems: { name: string; reason: string | null }[] = [];
+    // PCs not filtering, grouped by why: "PC-02, PC-05 — no DNS listener", "PC-03 — could not start".
+    const problems = new Map<string, string[]>();
+    const drifted: string[] = [];
     for (const m of machines) {
       const status = statuses[m.id];
       if (!status || status.state === 'offline') continue;
       onlineCount++;
       if (status.state === 'applied') applied++;
       else if (status.state === 'pending' || status.state === 'sending') applying++;
-      if (isFilterProblem(status)) problems.push({ name: m.name, reason: machineFilterReason(language, status) });
+      if (isFilterProblem(status)) {
+        const reason = machineFilterReason(language, status) ?? '';
+        problems.set(reason, [...(problems.get(reason) ?? []), m.name]);
+      }
+      else if (status.resolverDrift && status.resolverDrift.count > 0) drifted.push(t('ui.filter.resolverDriftCount', { name: m.name, count: status.resolverDrift.count }));
     }
-    return { applied, online: onlineCount, applying, problems };
-  }, [machines, statuses, language]);
+    return { applied, online: onlineCount, applying, problems, drifted };
+  }, [machines, statuses, language, t]);
 
   if (!loaded || !labFilter) {
     if (!loadError) return null;
@@ -125,13 +132,23 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
             .filter(Boolean)
             .join(' · ')}
         </p>
-        {counts.problems.length > 0 && (
-          <p className="filter-line warn-text" data-testid="filter-problems">
+        {counts.problems.size > 0 && (
+          <div data-testid="filter-problems">
+            {[...counts.problems].map(([reason, names]) => (
+              <p className="filter-line warn-text" key={reason}>
+                <Icon name="warning" size={16} />
+                <span>
+                  {t('ui.filter.notFilteringOn', { names: listSome(language, names, 'machines') })}
+                  {reason ? ` — ${reason}` : ''}
+                </span>
+              </p>
+            ))}
+          </div>
+        )}
+        {counts.drifted.length > 0 && (
+          <p className="filter-line warn-text" data-testid="filter-resolver-drift">
             <Icon name="warning" size={16} />
-            <span>
-              {t('ui.filter.notFilteringOn', { names: listSome(language, counts.problems.map((p) => p.name), 'machines') })}
-              {counts.problems[0]?.reason ? ` — ${counts.problems[0].reason}` : ''}
-            </span>
+            <span>{t('ui.filter.resolverDrift', { names: listSome(language, counts.drifted, 'machines') })}</span>
           </p>
         )}
         {missing.length > 0 && (
