@@ -62,10 +62,14 @@ export class EnrolmentDesk {
     this.context = context;
   }
 
-  /** Forgets old failures (called from the hub's housekeeping tick). */
+  /** Forgets old failures and wipes expired codes (called from the hub's housekeeping tick). */
   sweep(now = Date.now()): void {
     this.perAddress.sweep(now);
     this.overall.sweep(now);
+    const { store, log } = this.context;
+    if (!store.db.open) return;
+    const wiped = store.enrolments.forgetExpiredSecrets(now);
+    if (wiped > 0) log(`agent-hub: wiped the codes of ${wiped} expired enrolment(s)`);
   }
 
   /**

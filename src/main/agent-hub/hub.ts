@@ -128,6 +128,8 @@ export class AgentHub implements ConnectionOwner {
         const handshake = this.options.handshakeTimeoutMs ?? handshakeTimeoutMs;
         this.sweep = setInterval(this.onSweep, Math.max(50, Math.min(handshakeSweepMs, Math.floor(handshake / 4))));
         this.sweep.unref();
+        // Codes that expired while the console was off are wiped now, not a heartbeat later.
+        this.desk.sweep();
         resolve((this.server.address() as AddressInfo).port);
       });
     });

@@ -273,3 +273,32 @@ describe('authentication', { timeout: 60_000 }, () => {
     expect(await agent.exited(10_000)).toBe(4);
   });
 });
+
+describe('enrolment codes at rest', { timeout: 30_000 }, () => {
+  it('wipes a code when it is revoked, and an expired one at the next housekeeping tick', async () => {
+    const dir = tempDataDir('enrolment-wipe');
+    const quick = await startTestConsole({ dataDir: dir, heartbeatIntervalMs: 100 });
+    try {
+      const { api } = quick.runtime;
+      const revoked = await api.call('enrolment.create', {});
+      const expiring = await api.call('enrolment.create', {});
+      const kept = await api.call('enrolment.create', {});
+      await api.call('enrolment.revoke', { enrolmentId: revoked.id });
+      const db = new BetterSqlite3(path.join(dir, 'safelab.sqlite'));
+      try {
+        const row = (id: string) => db.prepare<[string], { code: string; derived_key: string | null }>('SELECT code, derived_key FROM enrolments WHERE id = ?').get(id)!;
+        expect(row(revoked.id)).toEqual({ code: '', derived_key: null });
+        // Time passes for one code: its expiry is now in the past. Nobody creates a new code.
+        db.prepare('UPDATE enrolments SET expires_at = ? WHERE id = ?').run(Date.now() - 1, expiring.id);
+        await quick.log.waitFor(/wiped the codes of 1 expired enrolment/, 5000);
+        expect(row(expiring.id)).toEqual({ code: '', derived_key: null });
+        expect(row(kept.id).code).toBe(kept.code);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await quick.close();
+      removeDir(dir);
+    }
+  });
+});
