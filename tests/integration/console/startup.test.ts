@@ -1,7 +1,10 @@
 // Starting the console when something is in the way: a taken port, or a console already running
 // on the same data folder. The teacher gets a message naming the problem, not a crash.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { certificateFileName, privateKeyFileName } from '../../../src/main/certificate.js';
 import { startConsole } from '../../../src/main/console.js';
 import { readConsoleFile } from '../../../src/main/console-file.js';
 import { removeDir, tempDataDir } from '../helpers/console-process.js';
@@ -48,5 +51,28 @@ describe('console start-up', { timeout: 60_000 }, () => {
       await first.close();
     }
     expect(readConsoleFile(dataDir)).toBeNull();
+  });
+
+  it('refuses to start when the private key of the certificate agents pinned is gone, instead of making a new one', async () => {
+    const dir = tempDataDir('startup-key');
+    try {
+      const first = await startTestConsole({ dataDir: dir });
+      const fingerprint = first.runtime.consoleFingerprint;
+      await first.close();
+      const certPem = readFileSync(path.join(dir, certificateFileName), 'utf8');
+      const keyPem = readFileSync(path.join(dir, privateKeyFileName), 'utf8');
+      rmSync(path.join(dir, privateKeyFileName));
+      const attempt = startConsole({ dataDir: dir, agentPort: 0, apiPort: 0, shell: 'web', log: () => undefined });
+      await expect(attempt).rejects.toThrow(/thiếu tệp console-key\.pem[\s\S]*would cut off every enrolled PC/);
+      expect(readFileSync(path.join(dir, certificateFileName), 'utf8')).toBe(certPem);
+      expect(readConsoleFile(dir)).toBeNull();
+      // With the key restored from a backup the same certificate serves again.
+      writeFileSync(path.join(dir, privateKeyFileName), keyPem, { mode: 0o600 });
+      const again = await startTestConsole({ dataDir: dir });
+      expect(again.runtime.consoleFingerprint).toBe(fingerprint);
+      await again.close();
+    } finally {
+      removeDir(dir);
+    }
   });
 });
