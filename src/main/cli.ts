@@ -5,7 +5,9 @@
 // console (not found, conflict…), 64 wrong usage, 70 a bug.
 
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { agentCommands } from '../shared/api/agent-command.js';
 import type {
   ApiErrorBody,
   ApiInput,
@@ -412,6 +414,7 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
       if (flags.file) writeFileSync(flags.file, JSON.stringify(enrolment.file, null, 2) + '\n', { mode: 0o600 });
       if (flags.json) process.stdout.write(JSON.stringify(enrolment, null, 2) + '\n');
       else {
+        const commands = agentCommands(enrolment.consoleUrls[0] ?? enrolment.file.consoleUrl, enrolment.code);
         process.stdout.write(
           [
             `code:        ${enrolment.code}`,
@@ -419,7 +422,10 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
             `console:     ${enrolment.consoleUrls.join('  ')}`,
             ...(flags.file ? [`file:        ${flags.file}`] : []),
             '',
-            `on each PC:  safelab-agent enrol --console ${enrolment.consoleUrls[0]} --code ${enrolment.code}`,
+            'on each PC, as administrator, in the SafeLab folder:',
+            `  ${commands.withCode}`,
+            ...(flags.file ? [`  or: ${agentCommands(enrolment.file.consoleUrl, enrolment.code, path.basename(flags.file)).withFile}`] : []),
+            `  then: ${commands.run}`,
           ].join('\n') + '\n',
         );
       }
