@@ -21,6 +21,7 @@ export const errorsCatalogue: Catalogue = {
     'errors.consoleAlreadyRunning': 'SafeLab đã đang chạy với thư mục dữ liệu này (tiến trình {pid}). Hãy dùng cửa sổ đang mở.',
     'errors.portInUse': 'Cổng {port} đang bị một chương trình khác dùng. Hãy tắt chương trình đó hoặc chọn cổng khác ({option}).',
     'errors.electronMissing': 'Chưa cài Electron nên SafeLab chạy ở chế độ web. Mở địa chỉ sau bằng trình duyệt trên máy này:',
+    'errors.shellNotBuilt': 'Đã cài Electron nhưng cửa sổ SafeLab chưa được đóng gói ({detail}), nên SafeLab chạy ở chế độ web. Mở địa chỉ sau bằng trình duyệt trên máy này:',
     'errors.certificateHalfMissing':
       'Thư mục dữ liệu {dir} còn tệp {present} nhưng thiếu tệp {missing}. Các máy học sinh đã ghi nhận chứng chỉ này: tạo chứng chỉ mới sẽ khiến mọi máy đã ghi danh không kết nối được nữa, nên SafeLab không tự tạo lại. Hãy khôi phục {missing} từ bản sao lưu. Nếu chưa có máy nào được ghi danh (ví dụ lần chạy đầu tiên bị ngắt giữa chừng), hãy xoá {present} rồi chạy lại để tạo chứng chỉ mới.',
     'errors.certificateKeyMismatch':
@@ -57,6 +58,7 @@ export const errorsCatalogue: Catalogue = {
     'errors.consoleAlreadyRunning': 'SafeLab is already running with this data folder (process {pid}). Use the window that is open.',
     'errors.portInUse': 'Port {port} is used by another program. Close that program or choose another port ({option}).',
     'errors.electronMissing': 'Electron is not installed, so SafeLab runs in web mode. Open this address in a browser on this computer:',
+    'errors.shellNotBuilt': 'Electron is installed but the SafeLab window is not built ({detail}), so SafeLab runs in web mode. Open this address in a browser on this computer:',
     'errors.certificateHalfMissing':
       'The data folder {dir} has {present} but not {missing}. Student PCs pinned this certificate: a new one would cut off every enrolled PC, so SafeLab does not make one by itself. Restore {missing} from a backup. If no PC has been enrolled yet (e.g. the very first start was interrupted), delete {present} and start again to make a new certificate.',
     'errors.certificateKeyMismatch':

@@ -3,11 +3,17 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certificateFileName, privateKeyFileName } from '../../../src/main/certificate.js';
 import { startConsole } from '../../../src/main/console.js';
 import { readConsoleFile } from '../../../src/main/console-file.js';
+import { findElectronShell } from '../../../src/main/shell-launch.js';
+import { bilingual } from '../../../src/shared/i18n/index.js';
 import { removeDir, tempDataDir } from '../helpers/console-process.js';
+import { builtFile, projectRoot } from '../helpers/paths.js';
+import { exited, spawnTracked } from '../helpers/processes.js';
+import { LineLog, withTimeout } from '../helpers/wait.js';
 import { startTestConsole, type TestConsole } from '../helpers/in-process-console.js';
 
 let dataDir: string;
@@ -75,4 +81,48 @@ describe('console start-up', { timeout: 60_000 }, () => {
       removeDir(dir);
     }
   });
+
+  // What `npm start` runs, without --web: on a PC without Electron it must say why it is not the
+  // desktop window, print the address with its token, and serve the UI and API there.
+  it.runIf(!electronShellHere().found)('explains web mode when Electron is absent, prints the address with its token and serves it', async () => {
+    const dir = tempDataDir('start-no-electron');
+    try {
+      const child = spawnTracked(process.execPath, [builtFile('main/start.js'), '--no-demo', '--data-dir', dir, '--agent-port', '0', '--api-port', '0'], {
+        env: { ...process.env, SAFELAB_DATA_DIR: '' },
+      });
+      const out = new LineLog(child.stdout);
+      const err = new LineLog(child.stderr);
+      const urlLine = await out.waitFor(/http:\/\/127\.0\.0\.1:\d+\/#token=\S+/, 20_000).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${out.text()}\n${err.text()}`);
+      });
+      const text = out.text();
+      expect(text).toContain(bilingual('errors.electronMissing').vi);
+      expect(text).toContain(bilingual('errors.electronMissing').en);
+      expect(text.indexOf('Electron is not installed')).toBeLessThan(text.indexOf('#token='));
+      const url = new URL(/http:\/\/127\.0\.0\.1:\d+\/#token=\S+/.exec(urlLine)![0]);
+      const token = url.hash.slice('#token='.length);
+      expect(token).toBe(readConsoleFile(dir)!.token);
+
+      const page = await fetch(new URL('/', url));
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<div id="root">/);
+      const status = await fetch(new URL('/api/console.status', url), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(status.status).toBe(200);
+      expect(await status.json()).toMatchObject({ shell: 'web', demo: false, dataDir: dir });
+
+      child.kill('SIGINT');
+      expect(await withTimeout(exited(child), 10_000, 'the console to stop on Ctrl-C')).toBe(0);
+      expect(readConsoleFile(dir)).toBeNull();
+    } finally {
+      removeDir(dir);
+    }
+  });
 });
+
+function electronShellHere() {
+  return findElectronShell(path.join(projectRoot, 'dist'), pathToFileURL(path.join(projectRoot, 'dist', 'main', 'start.js')).href);
+}
