@@ -197,7 +197,8 @@ function printOutcome(outcome: CommandOutcome, json: boolean | undefined): numbe
   if (json) process.stdout.write(JSON.stringify(outcome, null, 2) + '\n');
   else {
     for (const r of outcome.results) {
-      process.stdout.write(`${pad(r.name, 16)}${r.status}${r.reason ? ` (${r.reason})` : ''}\n`);
+      const why = r.reason ? ` (${r.reason}${r.detail ? `: ${r.detail}` : ''})` : '';
+      process.stdout.write(`${pad(r.name, 16)}${r.status}${why}\n`);
     }
     const done = outcome.results.filter((r) => r.status === 'done').length;
     process.stdout.write(`${done}/${outcome.results.length} done\n`);

@@ -26,7 +26,8 @@ export interface ConnectionOwner {
 
 /** Something waiting for a command acknowledgement from this connection (a command run). */
 export interface AckWaiter {
-  settle(machineId: string, status: 'done' | 'failed', reason?: string): void;
+  /** `reason` is a code ('timeout', the agent's error code…); `detail` is the agent's own text. */
+  settle(machineId: string, status: 'done' | 'failed', reason?: string, detail?: string): void;
 }
 
 export type ConnectionPhase =

@@ -89,8 +89,13 @@ export const machineResultSchema = z.object({
   machineId: id,
   name: z.string(),
   status: z.enum(['done', 'failed', 'offline']),
-  /** Why it failed (agent error message or 'timeout'); absent when done. */
+  /**
+   * Why it failed, as a code the UI translates: 'timeout', 'disconnected', 'not-found', or the
+   * agent's error code ('busy', 'command-failed'…); absent when done.
+   */
   reason: z.string().optional(),
+  /** What the PC itself said about the failure, in its own words: shown only as a detail. */
+  detail: z.string().optional(),
 });
 export type MachineResult = z.infer<typeof machineResultSchema>;
 
