@@ -54,6 +54,12 @@ export class AgentConnection {
   helloReceived = false;
   /** The agent's last reported state, serialised, to notice changes cheaply. */
   stateJson = '';
+  /**
+   * The agent said its screen may be watched (a lesson is on there and its indicator is up), in
+   * hello or in its last ack. Thumbnails are asked for only then: at a lesson's start the PC first
+   * acknowledges the lesson, so no request overtakes it.
+   */
+  watchable = false;
   /** What the agent said it can do in hello ('web-filter', 'thumbnails'…). */
   capabilities: readonly string[] = [];
   lastSeenAt = Date.now();

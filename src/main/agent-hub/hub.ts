@@ -190,6 +190,7 @@ export class AgentHub implements ConnectionOwner {
 
   /** Records the agent's state after a command when it changed, and tells the UI. */
   updateState(connection: AgentConnection, state: AgentState): void {
+    connection.watchable = state.lessonActive;
     const json = JSON.stringify(state);
     if (json === connection.stateJson) return;
     connection.stateJson = json;
@@ -300,6 +301,7 @@ export class AgentHub implements ConnectionOwner {
           state,
         });
         connection.stateJson = JSON.stringify(state);
+        connection.watchable = state.lessonActive;
         connection.capabilities = message.capabilities;
         const first = !connection.helloReceived;
         connection.helloDone();

@@ -89,7 +89,8 @@ export class ThumbnailScheduler {
     // Timer jitter must not make a machine miss every other tick.
     const slack = this.tickMs / 2;
     for (const connection of this.options.hub.onlineConnections()) {
-      if (!connection.helloReceived || !lessons.isRunning(connection.labId)) continue;
+      // Both sides must agree a lesson runs: the console's lesson and the PC's acknowledgement.
+      if (!connection.helloReceived || !connection.watchable || !lessons.isRunning(connection.labId)) continue;
       if (connection.thumbnailPendingId !== 0) {
         if (now - connection.thumbnailRequestedAt < this.requestTimeoutMs) continue;
         connection.thumbnailPendingId = 0; // given up; the next tick asks again
@@ -143,6 +144,12 @@ export class ThumbnailScheduler {
   onThumbnailError(connection: AgentConnection, message: Extract<AgentMessage, { type: 'thumbnailError' }>): void {
     if (message.requestId !== connection.thumbnailPendingId) return;
     connection.thumbnailPendingId = 0;
+    if (message.error.code === 'not-in-lesson' || message.error.code === 'indicator-not-shown') {
+      // The PC does not consider itself in a lesson: stop asking until it acknowledges one.
+      connection.watchable = false;
+      this.options.log(`thumbnails: ${connection.label} refused a picture: ${message.error.code}: ${message.error.message}`);
+      return;
+    }
     if (message.error.code !== 'busy') {
       this.options.log(`thumbnails: ${connection.label} could not capture: ${message.error.code}: ${message.error.message}`);
     }

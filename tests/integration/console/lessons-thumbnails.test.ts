@@ -96,6 +96,10 @@ describe('lessons and thumbnails', { timeout: 60_000 }, () => {
     }
     const setLesson = await rawAgent.next('command');
     expect(setLesson.command).toEqual({ name: 'setLesson', lesson: { active: true, lessonId: lesson.id, className: '7A', language: 'vi' } });
+    // Until a PC acknowledges the lesson (its indicator is up) it is not asked for pictures.
+    await new Promise((r) => setTimeout(r, quietWindowMs));
+    expect(rawAgent.received.some((m) => m.type === 'thumbnail')).toBe(false);
+    rawAgent.send({ type: 'ack', id: setLesson.id, ok: true, state: { locked: false, lessonActive: true } });
     expect(console_.events.matching(isThumbnail, from).some((e) => e.machineId === inB)).toBe(false);
     await expect(api.call('lessons.start', { labId: labA.id, className: '7B' })).rejects.toMatchObject({ body: { code: 'conflict' } });
   });
