@@ -232,7 +232,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
       inventoryWaitMs: commandTimeoutMs,
       webFiltering: webFilter,
     });
-    const api: InProcessClient = createInProcessClient(handlers, events, { actor: 'teacher' }, log);
+    // The desktop window is the in-process client: one session of its own.
+    const api: InProcessClient = createInProcessClient(handlers, events, { actor: 'teacher', session: 'desktop' }, log);
 
     const token = randomBytes(32).toString('base64url');
     const requestedApiPort = options.apiPort ?? defaultApiPort;
@@ -244,6 +245,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
         rendererDir: options.rendererDir ?? path.join(projectRoot, 'dist', 'renderer'),
         log,
         port: requestedApiPort,
+        sessionEnded: (session) => thumbnailScheduler.endSession(session),
       });
     } catch (error) {
       throw portError(error, requestedApiPort, '--api-port');

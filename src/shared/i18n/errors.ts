@@ -13,6 +13,7 @@ export const errorsCatalogue: Catalogue = {
     'errors.labNotFound': 'Không tìm thấy phòng máy "{lab}".',
     'errors.labNameTaken': 'Đã có phòng máy tên "{name}". Hãy chọn tên khác.',
     'errors.machineNotFound': 'Không tìm thấy máy "{machine}" (có thể máy đã bị xóa).',
+    'errors.screenNotFound': 'Máy "{machine}" không có màn hình số {screen}.',
     'errors.enrolmentNotFound': 'Không tìm thấy mã ghi danh này (có thể đã hết hạn hoặc bị thu hồi).',
     'errors.lessonAlreadyRunning': 'Phòng máy "{lab}" đang có tiết học của lớp {className}. Hãy kết thúc tiết đó trước.',
     'errors.consoleNotRunning':
@@ -50,6 +51,7 @@ export const errorsCatalogue: Catalogue = {
     'errors.labNotFound': 'Lab "{lab}" not found.',
     'errors.labNameTaken': 'A lab named "{name}" already exists. Choose another name.',
     'errors.machineNotFound': 'Machine "{machine}" not found (it may have been removed).',
+    'errors.screenNotFound': 'The PC "{machine}" has no screen number {screen}.',
     'errors.enrolmentNotFound': 'This enrolment code was not found (it may have expired or been revoked).',
     'errors.lessonAlreadyRunning': 'Lab "{lab}" already has a lesson running for class {className}. End that lesson first.',
     'errors.consoleNotRunning':

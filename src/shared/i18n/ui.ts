@@ -102,6 +102,10 @@ export const uiCatalogue: Catalogue = {
     'ui.live.title': 'Màn hình {name}',
     'ui.live.updated': 'Cập nhật lúc {time}',
     'ui.live.escHint': 'Nhấn Esc để đóng',
+    'ui.live.screens': 'Màn hình hiển thị',
+    'ui.live.wholeDesktop': 'Toàn bộ màn hình',
+    'ui.live.screenN': 'Màn hình {number}',
+    'ui.live.screenNPrimary': 'Màn hình {number} (chính)',
 
     'ui.pending.lock': 'Đang khoá {count} máy…',
     'ui.pending.unlock': 'Đang mở khoá {count} máy…',
@@ -460,6 +464,10 @@ export const uiCatalogue: Catalogue = {
     'ui.live.title': 'Screen of {name}',
     'ui.live.updated': 'Updated at {time}',
     'ui.live.escHint': 'Press Esc to close',
+    'ui.live.screens': 'Screen shown',
+    'ui.live.wholeDesktop': 'Whole desktop',
+    'ui.live.screenN': 'Screen {number}',
+    'ui.live.screenNPrimary': 'Screen {number} (main)',
 
     'ui.pending.lock': 'Locking {count} PCs…',
     'ui.pending.unlock': 'Unlocking {count} PCs…',

@@ -39,6 +39,13 @@ describe('demo lab', { timeout: 60_000 }, () => {
     expect(lab.machineCount).toBe(demoMachines);
     expect((await console_.runtime.api.call('console.status', {})).demo).toBe(true);
     expect(await console_.runtime.api.call('enrolment.active', {})).toEqual([]);
+    // The last demo PC has two monitors (to try the live view's monitor choice); the others one.
+    const screens = (await console_.runtime.api.call('machines.list', { labId: lab.id })).map((m) => [m.name, m.screens.length]);
+    expect(screens.sort()).toEqual([
+      ['PC-01', 1],
+      ['PC-02', 1],
+      ['PC-03', 2],
+    ]);
   });
 
   it('stops every demo agent when the console stops', async () => {
