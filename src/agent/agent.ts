@@ -2,6 +2,11 @@
 // keeps enforcing the last state (lock, lesson indicator) whether or not the console is there,
 // runs commands once per id, answers thumbnail requests with at most one capture in flight, and
 // reports identity, session and inventory.
+//
+// Screens are shared only inside a lesson, with the monitoring indicator showing: the agent
+// itself refuses a thumbnail request otherwise (the console should never ask, but the promise to
+// students must not rest on the console alone). The lesson reaches the agent in `welcome` on every
+// (re)connection and in `setLesson` commands; the indicator follows it, one change at a time.
 
 import { encodeThumbnailFrame, wholeDesktopScreen } from '../shared/protocol/frame.js';
 import { maxFrameBytes } from '../shared/protocol/limits.js';
@@ -53,6 +58,9 @@ export interface AgentOptions {
   webFiltering?: WebFiltering;
 }
 
+/** A capture was asked for when the screen may not be shared (see refuseThumbnail). */
+class ThumbnailRefused extends Error {}
+
 class CommandFailure extends Error {
   constructor(
     readonly code: string,
@@ -61,6 +69,12 @@ class CommandFailure extends Error {
     super(message);
   }
 }
+
+/**
+ * The monitoring indicator as the student sees it: `showing` while the desktop is putting it up
+ * (a capture waits for it), `shown` once it is up, `failed` when it could not be shown.
+ */
+type IndicatorState = 'hidden' | 'showing' | 'shown' | 'failed';
 
 function sameLesson(a: LessonState | null, b: LessonState): boolean {
   return a !== null && a.active === b.active && a.lessonId === b.lessonId && a.className === b.className && a.language === b.language;
@@ -73,6 +87,10 @@ export class Agent implements ConnectionHandlers {
   private commandTail: Promise<void> = Promise.resolve();
   private queuedCommands = 0;
   private capturing = false;
+  private indicator: IndicatorState = 'hidden';
+  /** The indicator change in progress (or the last one); changes run one after another. */
+  private indicatorTail: Promise<void> = Promise.resolve();
+  private indicatorChanges = 0;
   private inventory: Inventory | null = null;
   private gathering = false;
   private gatherAgain = false;
@@ -87,12 +105,21 @@ export class Agent implements ConnectionHandlers {
     });
   }
 
-  /** The state as the wire reports it. */
+  /**
+   * The state as the wire reports it. `lessonActive` means "this screen may be watched now": a
+   * lesson is on and its indicator is up (or going up); a PC whose indicator failed says no.
+   */
   get agentState(): AgentState {
     const state = toAgentState(this.state);
+    state.lessonActive = this.watchable;
     const filter = this.options.webFiltering?.state();
     if (filter) state.filter = filter;
     return state;
+  }
+
+  /** A lesson runs for this PC and its indicator is up or on its way up. */
+  private get watchable(): boolean {
+    return this.state.lesson?.active === true && (this.indicator === 'showing' || this.indicator === 'shown');
   }
 
   /** Re-applies the persisted state before connecting: a lock survives agent and console restarts. */
@@ -103,7 +130,7 @@ export class Agent implements ConnectionHandlers {
       log('locked', { restored: true });
     }
     if (this.state.lesson?.active) {
-      await desktop.setMonitoringIndicator(this.indicatorFor(this.state.lesson));
+      await this.setIndicator(this.state.lesson);
       log('lesson-indicator', { visible: true, restored: true });
     }
   }
@@ -146,12 +173,19 @@ export class Agent implements ConnectionHandlers {
     this.link = link;
     this.options.webFiltering?.attach((message) => link.send(message));
     // The console decides whether a lesson (and so the indicator) is on; the lock is the agent's
-    // own state and stays until the console unlocks it. Hello goes out at once, reporting the
-    // lesson as the console just described it; the indicator follows right after.
+    // own state and stays until the console unlocks it. The indicator change starts first (so
+    // hello can say the screen is about to be watchable), hello goes out at once, and a picture
+    // asked for before the badge is up waits for it (see onThumbnail).
     const lessonChanged = !sameLesson(this.state.lesson, welcome.lesson);
     if (lessonChanged) {
       this.state.lesson = { ...welcome.lesson };
       this.save();
+    }
+    if (lessonChanged || (welcome.lesson.active && !this.watchable)) {
+      this.setIndicator(welcome.lesson).then(
+        () => this.options.log('lesson-indicator', { visible: welcome.lesson.active, lessonId: welcome.lesson.lessonId }),
+        (error: unknown) => this.options.log('lesson-indicator-failed', { reason: String(error) }),
+      );
     }
     link.send({
       type: 'hello',
@@ -161,12 +195,6 @@ export class Agent implements ConnectionHandlers {
       capabilities: [...agentCapabilities],
     });
     if (this.inventory) link.send({ type: 'inventory', inventory: this.inventory });
-    if (lessonChanged) {
-      this.options.desktop.setMonitoringIndicator(this.indicatorFor(welcome.lesson)).then(
-        () => this.options.log('lesson-indicator', { visible: welcome.lesson.active, lessonId: welcome.lesson.lessonId }),
-        (error: unknown) => this.options.log('lesson-indicator-failed', { reason: String(error) }),
-      );
-    }
   }
 
   onDisconnected(link: ConsoleLink): void {
@@ -291,8 +319,29 @@ export class Agent implements ConnectionHandlers {
     return indicator;
   }
 
+  /**
+   * Shows or hides the indicator after any change still in progress. Hiding stops screen sharing
+   * at once (before the desktop has taken the badge down); showing allows it only once the desktop
+   * says the badge is up. On failure screens stay private until a later change succeeds.
+   */
+  private setIndicator(lesson: LessonState): Promise<void> {
+    const change = ++this.indicatorChanges;
+    this.indicator = lesson.active ? 'showing' : 'hidden';
+    const run = this.indicatorTail.then(async () => {
+      try {
+        await this.options.desktop.setMonitoringIndicator(this.indicatorFor(lesson));
+        if (change === this.indicatorChanges) this.indicator = lesson.active ? 'shown' : 'hidden';
+      } catch (error) {
+        if (change === this.indicatorChanges) this.indicator = lesson.active ? 'failed' : 'hidden';
+        throw error;
+      }
+    });
+    this.indicatorTail = run.catch(() => undefined);
+    return run;
+  }
+
   private async applyLesson(lesson: LessonState): Promise<void> {
-    await this.options.desktop.setMonitoringIndicator(this.indicatorFor(lesson));
+    await this.setIndicator(lesson);
     this.state.lesson = { ...lesson };
     this.save();
     this.options.log('lesson-indicator', { visible: lesson.active, lessonId: lesson.lessonId });
@@ -311,6 +360,10 @@ export class Agent implements ConnectionHandlers {
   // ---- thumbnails ------------------------------------------------------------------------
 
   private onThumbnail(link: ConsoleLink, request: ThumbnailRequest): void {
+    if (!this.watchable) {
+      this.refuseThumbnail(link, request);
+      return;
+    }
     // At most one capture in flight and never a frame queued behind an unsent one: the console
     // asks again on its next tick and gets a fresh picture instead of a stale one.
     if (this.capturing || link.bufferedBytes() > maxUnsentBytesBeforeCapture) {
@@ -322,8 +375,12 @@ export class Agent implements ConnectionHandlers {
       return;
     }
     this.capturing = true;
-    this.options.desktop
-      .capture({ width: request.width, quality: request.quality, screen: request.screen })
+    // Right after a (re)connection the indicator may still be going up: the capture waits for it.
+    this.indicatorTail
+      .then(() => {
+        if (!this.watchable || this.indicator !== 'shown') throw new ThumbnailRefused();
+        return this.options.desktop.capture({ width: request.width, quality: request.quality, screen: request.screen });
+      })
       .then(
         (image) => {
           // The console that asked has gone: drop the picture rather than send it stale later.
@@ -347,6 +404,10 @@ export class Agent implements ConnectionHandlers {
           link.sendFrame(frame);
         },
         (error: unknown) => {
+          if (error instanceof ThumbnailRefused) {
+            this.refuseThumbnail(link, request);
+            return;
+          }
           link.send({
             type: 'thumbnailError',
             requestId: request.requestId,
@@ -357,6 +418,16 @@ export class Agent implements ConnectionHandlers {
       .finally(() => {
         this.capturing = false;
       });
+  }
+
+  /** Says no to a picture outside a lesson (or without the indicator), and notes it locally. */
+  private refuseThumbnail(link: ConsoleLink, request: ThumbnailRequest): void {
+    const indicatorFailed = this.state.lesson?.active === true && this.indicator === 'failed';
+    const error: ErrorBody = indicatorFailed
+      ? { code: 'indicator-not-shown', message: 'the monitoring indicator could not be shown on this PC, so its screen is not shared' }
+      : { code: 'not-in-lesson', message: 'no lesson is running on this PC: its screen is shared only during a lesson' };
+    this.options.log('thumbnail-refused', { requestId: request.requestId, reason: error.code });
+    link.send({ type: 'thumbnailError', requestId: request.requestId, error });
   }
 
   /** Stops reporting; the desktop is closed by whoever opened it. */

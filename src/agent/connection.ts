@@ -62,6 +62,8 @@ export interface ConnectionOptions {
   handlers: ConnectionHandlers;
   log: AgentLog;
   backoff?: Backoff;
+  /** How long a silent console is tolerated (default consoleSilenceLimitMs; tests shorten it). */
+  silenceLimitMs?: number;
 }
 
 class Link implements ConsoleLink {
@@ -177,12 +179,13 @@ export class ConsoleConnection {
     const touch = (): void => {
       if (silence) silence.refresh();
     };
+    const silenceLimitMs = this.options.silenceLimitMs ?? consoleSilenceLimitMs;
     const watchForSilence = (): void => {
       clearTimeout(handshakeDeadline);
       silence = setTimeout(() => {
-        log('console-silent', { url: config.consoleUrl, silentForMs: consoleSilenceLimitMs });
+        log('console-silent', { url: config.consoleUrl, silentForMs: silenceLimitMs });
         ws.terminate();
-      }, consoleSilenceLimitMs);
+      }, silenceLimitMs);
     };
 
     const sendError = (code: string, message: string): void => link.send({ type: 'error', error: { code, message } });

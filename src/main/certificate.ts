@@ -1,11 +1,16 @@
 // The console's self-signed TLS certificate (EC P-256): made once on first run, reused after,
-// because agents pin its fingerprint at enrolment and a new one would orphan every PC.
+// because agents pin its fingerprint at enrolment and a new one would orphan every PC. So it is
+// written durably, and when one of the two files is missing or they do not belong together the
+// console refuses to start and says what to do, rather than quietly making a new one.
 
 import * as x509 from '@peculiar/x509';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { certificateFingerprint } from '../shared/auth/enrolment.js';
+import { bilingual } from '../shared/i18n/index.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 export const certificateFileName = 'console-cert.pem';
 export const privateKeyFileName = 'console-key.pem';
@@ -31,11 +36,27 @@ async function fingerprintOf(certPem: string): Promise<string> {
   return certificateFingerprint(new Uint8Array(cert.rawData));
 }
 
-/** Writes a file atomically (temp + rename) so a crash never leaves half a key behind. */
-function writeAtomically(file: string, text: string, mode: number): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, text, { mode });
-  renameSync(temp, file);
+/** Why the console cannot use the certificate in its data folder; the message is Vietnamese, then English. */
+export class CertificateError extends Error {
+  constructor(key: string, params: Record<string, string>) {
+    const text = bilingual(key, params);
+    super(`${text.vi}\n${text.en}`);
+    this.name = 'CertificateError';
+  }
+}
+
+/** Reads the pair and checks that the key is the certificate's own. */
+async function loadPair(certFile: string, keyFile: string): Promise<ConsoleCertificate> {
+  const certPem = readFileSync(certFile, 'utf8');
+  const keyPem = readFileSync(keyFile, 'utf8');
+  let matches: boolean;
+  try {
+    matches = new X509Certificate(certPem).checkPrivateKey(createPrivateKey(keyPem));
+  } catch (error) {
+    throw new CertificateError('errors.certificateUnreadable', { cert: certFile, key: keyFile, detail: (error as Error).message });
+  }
+  if (!matches) throw new CertificateError('errors.certificateKeyMismatch', { cert: certFile, key: keyFile });
+  return { certPem, keyPem, fingerprint: await fingerprintOf(certPem) };
 }
 
 async function createCertificate(): Promise<{ certPem: string; keyPem: string }> {
@@ -66,19 +87,29 @@ async function createCertificate(): Promise<{ certPem: string; keyPem: string }>
   return { certPem: cert.toString('pem') + '\n', keyPem: pem('PRIVATE KEY', pkcs8) };
 }
 
-/** Loads the certificate from the data dir, creating it on first run (key file mode 0600). */
+/**
+ * Loads the certificate from the data dir, creating it on first run (key file mode 0600). Throws
+ * CertificateError when only one of the two files exists or they are unusable.
+ */
 export async function loadOrCreateCertificate(dataDir: string, log?: (line: string) => void): Promise<ConsoleCertificate> {
   const certFile = path.join(dataDir, certificateFileName);
   const keyFile = path.join(dataDir, privateKeyFileName);
-  if (existsSync(certFile) && existsSync(keyFile)) {
-    const certPem = readFileSync(certFile, 'utf8');
-    const keyPem = readFileSync(keyFile, 'utf8');
-    return { certPem, keyPem, fingerprint: await fingerprintOf(certPem) };
+  const haveCert = existsSync(certFile);
+  const haveKey = existsSync(keyFile);
+  if (haveCert && haveKey) return loadPair(certFile, keyFile);
+  if (haveCert || haveKey) {
+    // Agents may have pinned this certificate: a new one would orphan every enrolled PC.
+    throw new CertificateError('errors.certificateHalfMissing', {
+      dir: dataDir,
+      missing: haveCert ? privateKeyFileName : certificateFileName,
+      present: haveCert ? certificateFileName : privateKeyFileName,
+    });
   }
   const { certPem, keyPem } = await createCertificate();
-  // Key first: a certificate without its key would be reused and fail at listen time.
-  writeAtomically(keyFile, keyPem, 0o600);
-  writeAtomically(certFile, certPem, 0o644);
+  // Key first: a crash between the two leaves a key without a certificate, which no agent can
+  // have pinned; the refusal above then tells IT staff it is safe to delete it.
+  writeFileAtomic(keyFile, keyPem, 0o600);
+  writeFileAtomic(certFile, certPem, 0o644);
   const fingerprint = await fingerprintOf(certPem);
   log?.(`certificate: created a new console certificate ${fingerprint}`);
   return { certPem, keyPem, fingerprint };

@@ -5,7 +5,9 @@
 // console (not found, conflict…), 64 wrong usage, 70 a bug.
 
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { agentCommands } from '../shared/api/agent-command.js';
 import type {
   ApiErrorBody,
   ApiInput,
@@ -19,7 +21,6 @@ import type {
   Machine,
   ProfileRow,
 } from '../shared/api/contract.js';
-import path from 'node:path';
 import { newListSourceId, ut1CopyType } from '../shared/api/list-source-id.js';
 import type { ListSourceInput } from '../shared/filtering/list-sources.js';
 import { bilingual, translate } from '../shared/i18n/index.js';
@@ -215,7 +216,8 @@ function printOutcome(outcome: CommandOutcome, json: boolean | undefined): numbe
   if (json) process.stdout.write(JSON.stringify(outcome, null, 2) + '\n');
   else {
     for (const r of outcome.results) {
-      process.stdout.write(`${pad(r.name, 16)}${r.status}${r.reason ? ` (${r.reason})` : ''}\n`);
+      const why = r.reason ? ` (${r.reason}${r.detail ? `: ${r.detail}` : ''})` : '';
+      process.stdout.write(`${pad(r.name, 16)}${r.status}${why}\n`);
     }
     const done = outcome.results.filter((r) => r.status === 'done').length;
     process.stdout.write(`${done}/${outcome.results.length} done\n`);
@@ -519,6 +521,7 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
       if (flags.file) writeFileSync(flags.file, JSON.stringify(enrolment.file, null, 2) + '\n', { mode: 0o600 });
       if (flags.json) process.stdout.write(JSON.stringify(enrolment, null, 2) + '\n');
       else {
+        const commands = agentCommands(enrolment.consoleUrls[0] ?? enrolment.file.consoleUrl, enrolment.code);
         process.stdout.write(
           [
             `code:        ${enrolment.code}`,
@@ -526,7 +529,10 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
             `console:     ${enrolment.consoleUrls.join('  ')}`,
             ...(flags.file ? [`file:        ${flags.file}`] : []),
             '',
-            `on each PC:  safelab-agent enrol --console ${enrolment.consoleUrls[0]} --code ${enrolment.code}`,
+            'on each PC, as administrator, in the SafeLab folder:',
+            `  ${commands.withCode}`,
+            ...(flags.file ? [`  or: ${agentCommands(enrolment.file.consoleUrl, enrolment.code, path.basename(flags.file)).withFile}`] : []),
+            `  then: ${commands.run}`,
           ].join('\n') + '\n',
         );
       }

@@ -1,8 +1,9 @@
 // <dataDir>/console.json: how the IT command line and tests find the running console and
 // authenticate to it. Written (mode 0600) while the console runs, removed when it stops.
 
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from './atomic-file.js';
 
 export const consoleFileName = 'console.json';
 
@@ -32,9 +33,7 @@ export function readConsoleFile(dataDir: string): ConsoleFile | null {
 
 export function writeConsoleFile(dataDir: string, content: ConsoleFile): void {
   const file = consoleFilePath(dataDir);
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
-  renameSync(temp, file);
+  writeFileAtomic(file, JSON.stringify(content, null, 2) + '\n', 0o600);
 }
 
 /** Removes the file if it is still ours (a newer console may have replaced it). */

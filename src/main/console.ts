@@ -234,7 +234,8 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
       inventoryWaitMs: commandTimeoutMs,
       webFiltering: webFilter,
     });
-    const api: InProcessClient = createInProcessClient(handlers, events, { actor: actorOf('teacher', processOsAccount()) }, log);
+    // The desktop window is the in-process client: one session of its own.
+    const api: InProcessClient = createInProcessClient(handlers, events, { actor: actorOf('teacher', processOsAccount()), session: 'desktop' }, log);
 
     const token = randomBytes(32).toString('base64url');
     const requestedApiPort = options.apiPort ?? defaultApiPort;
@@ -246,6 +247,7 @@ export async function startConsole(options: ConsoleOptions): Promise<ConsoleRunt
         rendererDir: options.rendererDir ?? path.join(projectRoot, 'dist', 'renderer'),
         log,
         port: requestedApiPort,
+        sessionEnded: (session) => thumbnailScheduler.endSession(session),
       });
     } catch (error) {
       throw portError(error, requestedApiPort, '--api-port');

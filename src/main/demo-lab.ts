@@ -54,6 +54,9 @@ function readPinnedConsole(agentDir: string): PinnedConsole | null {
   }
 }
 
+/** The agent's variable for a simulated PC's monitor count (agent/platform/simulated; not imported: layers). */
+const simulatedScreensEnvVar = 'SAFELAB_SIMULATED_SCREENS';
+
 /** Node for child agents: inside Electron, its binary runs as plain Node with this variable. */
 function nodeEnvironment(): NodeJS.ProcessEnv {
   return process.versions.electron ? { ...process.env, ELECTRON_RUN_AS_NODE: '1' } : { ...process.env };
@@ -170,16 +173,18 @@ async function populate(options: DemoLabOptions, children: Set<ChildProcess>, st
   }
 
   let started = 0;
-  for (const pc of pcs) {
+  for (const [index, pc] of pcs.entries()) {
     if (state.stopping) return;
     if (!readPinnedConsole(pc.dir)) continue;
     const fd = openLog(pc.logFile);
     // Each demo PC runs its real DNS web filter on a free loopback port (never :53, never the
     // system resolver), so the lab shows filtering in force as a real lab would.
     const args = [agentCli, 'run', '--platform', 'simulated', '--data-dir', pc.dir, '--hostname', pc.name, '--dns-listen', '127.0.0.1:0'];
+    // The last demo PC has two monitors, so the live view's monitor choice can be tried.
+    const twoMonitors = pcs.length > 1 && index === pcs.length - 1;
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', fd, fd],
-      env: nodeEnvironment(),
+      env: twoMonitors ? { ...nodeEnvironment(), [simulatedScreensEnvVar]: '2' } : nodeEnvironment(),
     });
     closeSync(fd);
     children.add(child);

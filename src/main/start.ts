@@ -4,30 +4,14 @@
 // simulated PCs starts unless --no-demo. Ctrl-C stops everything cleanly.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { bilingual } from '../shared/i18n/index.js';
 import { consoleUsage, parseConsoleArgs, type ConsoleArgs } from './console-args.js';
 import { startConsole } from './console.js';
+import { findElectronShell, shellSpawnArgs, type ElectronShell, type ShellLookup } from './shell-launch.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const electronMain = path.join(here, 'electron', 'main.js');
-
-/** The Electron binary when the optional `electron` package and its download are both present. */
-export function findElectronBinary(): string | null {
-  try {
-    const binary: unknown = createRequire(import.meta.url)('electron');
-    return typeof binary === 'string' && existsSync(binary) ? binary : null;
-  } catch {
-    return null;
-  }
-}
-
-function runElectron(binary: string, args: string[]): Promise<number> {
+function runElectron(shell: ElectronShell, args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(binary, [electronMain, ...args], { stdio: 'inherit' });
+    const child = spawn(shell.electronBinary, shellSpawnArgs(shell, args), { stdio: 'inherit' });
     const forward = (signal: NodeJS.Signals): void => {
       child.kill(signal);
     };
@@ -41,7 +25,13 @@ function runElectron(binary: string, args: string[]): Promise<number> {
   });
 }
 
-async function runWeb(args: ConsoleArgs, electronMissing: boolean): Promise<number> {
+/** Why web mode instead of the window, in both languages; null when --web asked for it. */
+function whyWebMode(lookup: ShellLookup | null): { vi: string; en: string } | null {
+  if (!lookup || lookup.found) return null;
+  return lookup.reason === 'electron-not-installed' ? bilingual('errors.electronMissing') : bilingual('errors.shellNotBuilt', { detail: lookup.detail });
+}
+
+async function runWeb(args: ConsoleArgs, why: { vi: string; en: string } | null): Promise<number> {
   const runtime = await startConsole({
     dataDir: args.dataDir,
     agentPort: args.agentPort,
@@ -54,9 +44,8 @@ async function runWeb(args: ConsoleArgs, electronMissing: boolean): Promise<numb
   });
   const url = `${runtime.apiUrl}/#token=${runtime.token}`;
   const lines: string[] = [''];
-  if (electronMissing) {
-    const text = bilingual('errors.electronMissing');
-    lines.push(text.vi, text.en);
+  if (why) {
+    lines.push(why.vi, why.en);
   } else {
     lines.push('SafeLab chạy ở chế độ web. Mở địa chỉ sau bằng trình duyệt trên máy này:', 'SafeLab runs in web mode. Open this address in a browser on this computer:');
   }
@@ -97,9 +86,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(consoleUsage);
     return 0;
   }
-  const electron = args.web ? null : findElectronBinary();
-  if (electron && existsSync(electronMain)) return runElectron(electron, argv);
-  return runWeb(args, !args.web && !electron);
+  const shell = args.web ? null : findElectronShell();
+  if (shell?.found) return runElectron(shell.shell, argv);
+  return runWeb(args, whyWebMode(shell));
 }
 
 main(process.argv.slice(2)).then(

@@ -26,7 +26,8 @@ export interface ConnectionOwner {
 
 /** Something waiting for a command acknowledgement from this connection (a command run). */
 export interface AckWaiter {
-  settle(machineId: string, status: 'done' | 'failed', reason?: string): void;
+  /** `reason` is a code ('timeout', the agent's error code…); `detail` is the agent's own text. */
+  settle(machineId: string, status: 'done' | 'failed', reason?: string, detail?: string): void;
 }
 
 export type ConnectionPhase =
@@ -53,6 +54,12 @@ export class AgentConnection {
   helloReceived = false;
   /** The agent's last reported state, serialised, to notice changes cheaply. */
   stateJson = '';
+  /**
+   * The agent said its screen may be watched (a lesson is on there and its indicator is up), in
+   * hello or in its last ack. Thumbnails are asked for only then: at a lesson's start the PC first
+   * acknowledges the lesson, so no request overtakes it.
+   */
+  watchable = false;
   /** What the agent said it can do in hello ('web-filter', 'thumbnails'…). */
   capabilities: readonly string[] = [];
   lastSeenAt = Date.now();

@@ -55,19 +55,39 @@ export class EnrolmentDesk {
   private readonly perAddress = new FailureWindow(enrolFailuresPerAddress, enrolFailureWindowMs);
   private readonly overall = new FailureWindow(enrolFailuresOverall, enrolFailureWindowMs);
   private readonly context: EnrolmentContext;
+  /** The attempt being checked; the next one waits for it (see enrol). */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(context: EnrolmentContext) {
     this.context = context;
   }
 
-  /** Forgets old failures (called from the hub's housekeeping tick). */
+  /** Forgets old failures and wipes expired codes (called from the hub's housekeeping tick). */
   sweep(now = Date.now()): void {
     this.perAddress.sweep(now);
     this.overall.sweep(now);
+    const { store, log } = this.context;
+    if (!store.db.open) return;
+    const wiped = store.enrolments.forgetExpiredSecrets(now);
+    if (wiped > 0) log(`agent-hub: wiped the codes of ${wiped} expired enrolment(s)`);
   }
 
-  async enrol(connection: AgentConnection, message: EnrolMessage): Promise<void> {
+  /**
+   * Checks one enrolment. Attempts are checked one at a time, in arrival order: each sees the
+   * failures of every attempt before it, so a burst of parallel guesses from one PC meets the
+   * limit after `enrolFailuresPerAddress` of them instead of all being tried at once. Checking
+   * costs one key import and one HMAC per live code (well under a millisecond), so a lab of PCs
+   * enrolling together still goes through in moments; the hub's handshake limits bound the queue.
+   */
+  enrol(connection: AgentConnection, message: EnrolMessage): Promise<void> {
+    const turn = this.queue.then(() => this.check(connection, message));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async check(connection: AgentConnection, message: EnrolMessage): Promise<void> {
     const { store, fingerprint, log } = this.context;
+    if (connection.phase !== 'verifying') return; // hung up while waiting for its turn: nothing tried
     const address = connection.remoteAddress ?? 'unknown';
     const now = Date.now();
     // Checked before any crypto: a guesser must not get to try, nor to cost us work.
@@ -75,6 +95,10 @@ export class EnrolmentDesk {
       connection.fail('enrolment-rate-limited', 'too many failed enrolments; wait a minute', closeCodes.rateLimited);
       return;
     }
+    // Counted as failed before the first await and forgiven only if it proves right: an attempt
+    // being checked counts against the limit, and hanging up midway does not take it back.
+    this.perAddress.recordFailure(address, now);
+    this.overall.recordFailure('*', now);
 
     const publicKey = decodeBase64(message.publicKey);
     const proof = decodeBase64(message.proof);
@@ -89,11 +113,13 @@ export class EnrolmentDesk {
         }
       }
     }
+    if (matched) {
+      this.perAddress.forgive(address, now);
+      this.overall.forgive('*', now);
+    }
     if (connection.phase !== 'verifying') return; // the agent hung up meanwhile
 
     if (!matched) {
-      this.perAddress.recordFailure(address, now);
-      this.overall.recordFailure('*', now);
       store.audit.recordAudit({
         actor: 'system',
         action: 'enrolment.rejected',

@@ -130,6 +130,8 @@ export class AgentHub implements ConnectionOwner {
         const handshake = this.options.handshakeTimeoutMs ?? handshakeTimeoutMs;
         this.sweep = setInterval(this.onSweep, Math.max(50, Math.min(handshakeSweepMs, Math.floor(handshake / 4))));
         this.sweep.unref();
+        // Codes that expired while the console was off are wiped now, not a heartbeat later.
+        this.desk.sweep();
         resolve((this.server.address() as AddressInfo).port);
       });
     });
@@ -190,6 +192,7 @@ export class AgentHub implements ConnectionOwner {
 
   /** Records the agent's state after a command when it changed, and tells the UI. */
   updateState(connection: AgentConnection, state: AgentState): void {
+    connection.watchable = state.lessonActive;
     const json = JSON.stringify(state);
     if (json === connection.stateJson) return;
     connection.stateJson = json;
@@ -300,6 +303,7 @@ export class AgentHub implements ConnectionOwner {
           state,
         });
         connection.stateJson = JSON.stringify(state);
+        connection.watchable = state.lessonActive;
         connection.capabilities = message.capabilities;
         const first = !connection.helloReceived;
         connection.helloDone();

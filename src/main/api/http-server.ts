@@ -22,6 +22,13 @@ export const eventSkipThumbnailsBytes = 4 * 1024 * 1024;
 export const eventDropClientBytes = 32 * 1024 * 1024;
 /** Subprotocol prefix carrying the token (browsers cannot set headers on a websocket). */
 export const eventsProtocolPrefix = 'safelab.';
+/** Header naming the client's session (one per browser tab); the event socket names it as ?session=. */
+export const sessionHeader = 'x-safelab-session';
+
+/** The caller's session for a client-chosen id: 'web:<id>', or 'web' when it names none (or a bad one). */
+export function webSession(id: string | string[] | null | undefined): string {
+  return typeof id === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(id) ? `web:${id}` : 'web';
+}
 
 export interface ApiServerOptions {
   handlers: ApiHandlers;
@@ -31,6 +38,8 @@ export interface ApiServerOptions {
   log(line: string): void;
   host?: string;
   port: number;
+  /** A browser tab's event socket closed: what it chose (the PC it watched) can be forgotten. */
+  sessionEnded?(session: string): void;
 }
 
 export interface ApiServer {
@@ -143,7 +152,10 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     }
     const channel: Channel = request.headers['x-safelab-client'] === 'cli' ? 'cli' : 'teacher';
     const claimed = request.headers[osAccountHeader];
-    const caller: Caller = { actor: actorOf(channel, channel === 'cli' ? decodeOsAccount(typeof claimed === 'string' ? claimed : undefined) : consoleAccount) };
+    const caller: Caller = {
+      actor: actorOf(channel, channel === 'cli' ? decodeOsAccount(typeof claimed === 'string' ? claimed : undefined) : consoleAccount),
+      session: webSession(request.headers[sessionHeader]),
+    };
     try {
       const output = await callApi(handlers, method, input, caller, log);
       sendJson(response, 200, output ?? null);
@@ -215,11 +227,13 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     }
     const given = protocolToken(request.headers['sec-websocket-protocol']) ?? url.searchParams.get('token');
     if (!tokenMatches(given, token)) return refuseUpgrade(socket, 401, 'Unauthorized');
+    const session = webSession(url.searchParams.get('session'));
     wss.handleUpgrade(request, socket, head, (ws) => {
       clients.add(ws);
       if (!unsubscribe) unsubscribe = events.on(broadcast);
       ws.on('error', () => ws.terminate());
       ws.on('close', () => {
+        if (session !== 'web') options.sessionEnded?.(session);
         clients.delete(ws);
         if (clients.size === 0 && unsubscribe) {
           unsubscribe();

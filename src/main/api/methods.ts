@@ -17,6 +17,12 @@ import type { EventBus } from './events.js';
 /** Who called: goes to the audit log ("teacher:<OS account>" from the UI, "cli:<OS account>" from the IT command line; see actor.ts). */
 export interface Caller {
   actor: string;
+  /**
+   * Which client: one browser tab ('web:<id>'), the desktop window ('desktop'), or shared ('web'
+   * for clients that name none, like the IT command line). Per-client choices (which PC is watched
+   * large) are kept per session.
+   */
+  session?: string;
 }
 
 export type ApiHandlers = {
@@ -237,9 +243,14 @@ export function createApiHandlers(context: ApiContext): ApiHandlers {
       return lessons.runningLessons();
     },
 
-    async 'thumbnails.focus'({ machineId }) {
-      if (machineId !== null) requireMachine(machineId);
-      thumbnails.focus(machineId);
+    async 'thumbnails.focus'({ machineId, screen }, caller) {
+      if (machineId !== null) {
+        const record = requireMachine(machineId);
+        if (screen !== 'all' && !record.screens.some((s) => s.id === screen)) {
+          throw new ApiError('bad-request', 'errors.screenNotFound', { machine: record.name, screen });
+        }
+      }
+      thumbnails.focus(caller.session ?? caller.actor, machineId, screen);
       return { ok: true as const };
     },
 

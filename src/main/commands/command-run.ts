@@ -1,6 +1,6 @@
 // One command fanned out to many machines: collects each machine's result (done, failed with the
-// agent's reason, 'timeout' or 'disconnected', or offline) and finishes when all are in or the
-// single timer for the whole run fires.
+// agent's error code and its own words, 'timeout' or 'disconnected', or offline) and finishes
+// when all are in or the single timer for the whole run fires.
 
 import type { CommandOutcome, MachineResult } from '../../shared/api/contract.js';
 import type { AckWaiter, AgentConnection } from '../agent-hub/connection.js';
@@ -48,7 +48,7 @@ export class CommandRun implements AckWaiter {
     this.timer = setTimeout(this.onTimeout, timeoutMs);
   }
 
-  settle(machineId: string, status: 'done' | 'failed', reason?: string): void {
+  settle(machineId: string, status: 'done' | 'failed', reason?: string, detail?: string): void {
     const index = this.indexByMachine.get(machineId);
     if (index === undefined) return;
     this.indexByMachine.delete(machineId);
@@ -56,6 +56,7 @@ export class CommandRun implements AckWaiter {
     result.status = status;
     if (status === 'done') delete result.reason;
     else result.reason = reason ?? 'failed';
+    if (status === 'failed' && detail) result.detail = detail;
     if (--this.remaining === 0) this.complete();
   }
 

@@ -105,7 +105,7 @@ export class Commands {
     if (!waiter) return; // an internal command, or one that already timed out
     connection.pendingCommands.delete(message.id);
     if (message.ok) waiter.settle(connection.machineId, 'done');
-    else waiter.settle(connection.machineId, 'failed', message.error?.message || message.error?.code || 'failed');
+    else waiter.settle(connection.machineId, 'failed', message.error?.code || 'failed', message.error?.message || undefined);
   }
 
   /** The agent is gone: whatever it had in flight failed now, not after the timeout. */

@@ -11,7 +11,7 @@ import { startConsole, type ConsoleRuntime } from '../console.js';
 import { bilingual } from '../../shared/i18n/index.js';
 import { appIndexUrl, appScheme, serveAppAsset } from './app-protocol.js';
 import { answerCall, callChannel, forwardEvents, isTrustedSender, untrustedSenderReply } from './bridge.js';
-import { distDirFromHere, findIconsDir, shellScripts } from './launch.js';
+import { distDirFromHere, findIconsDir, shellScripts } from '../shell-launch.js';
 import { shellCommand, userArgs, type ShellConsoleOptions } from './shell-options.js';
 import { createTray } from './tray.js';
 import { appSchemePrivileges, createConsoleWindow, hardenContents, hardenSession } from './window.js';
@@ -19,7 +19,7 @@ import { appSchemePrivileges, createConsoleWindow, hardenContents, hardenSession
 /** Longest wait for the console core to close on quit; past it the app exits anyway. */
 const consoleCloseTimeoutMs = 10_000;
 
-const distDir = distDirFromHere(import.meta.url);
+const distDir = distDirFromHere();
 const rendererDir = path.join(distDir, 'renderer');
 const { preloadScript } = shellScripts(distDir);
 const iconsDir = findIconsDir(distDir);

@@ -1,12 +1,16 @@
 // Enrolments: short-lived codes IT staff hand to new PCs, with the key derived from each code.
+// The code (shown again while the Add computers dialog is open) and its key live only while the
+// enrolment can be used: revoking it or letting it expire wipes both, keeping just the row that
+// says an enrolment existed (for the audit trail and the use count).
 
 import type { Database } from 'better-sqlite3';
 import { newId } from './ids.js';
 
 export interface EnrolmentRecord {
   id: string;
+  /** The code IT staff type; '' once revoked or expired. */
   code: string;
-  /** K = deriveEnrolmentKey(code), base64; null once revoked. */
+  /** K = deriveEnrolmentKey(code), base64; null once revoked or expired. */
   derivedKey: string | null;
   labId: string | null;
   createdAt: number;
@@ -51,10 +55,10 @@ export function createEnrolments(db: Database) {
   );
   const byId = db.prepare<[string], EnrolmentRow>('SELECT * FROM enrolments WHERE id = ?');
   const revoke = db.prepare<[number, string]>(
-    `UPDATE enrolments SET revoked_at = ?, derived_key = NULL WHERE id = ? AND revoked_at IS NULL`,
+    `UPDATE enrolments SET revoked_at = ?, derived_key = NULL, code = '' WHERE id = ? AND revoked_at IS NULL`,
   );
   const used = db.prepare<[string]>('UPDATE enrolments SET uses = uses + 1 WHERE id = ?');
-  // Expired codes are useless but their keys are still secrets worth not keeping.
+  // Expired codes are useless but they and their keys are still secrets worth not keeping.
   const forgetExpired = db.prepare<[number]>(
     `UPDATE enrolments SET derived_key = NULL, code = '' WHERE expires_at <= ? AND (derived_key IS NOT NULL OR code != '')`,
   );
@@ -88,6 +92,7 @@ export function createEnrolments(db: Database) {
     countUse(enrolmentId: string): void {
       used.run(enrolmentId);
     },
+    /** Wipes the code and key of every expired enrolment (the hub's housekeeping calls it); returns how many. */
     forgetExpiredSecrets(now = Date.now()): number {
       return forgetExpired.run(now).changes;
     },

@@ -44,6 +44,9 @@ export function openStoreFile(file: string, log?: (line: string) => void): Store
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // Overwrite what is deleted or replaced instead of leaving it in free pages: wiped enrolment
+    // codes and removed machines' keys must not linger in the file.
+    db.pragma('secure_delete = ON');
     migrate(db, undefined, log);
   } catch (error) {
     db.close();

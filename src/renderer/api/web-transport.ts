@@ -1,5 +1,7 @@
 // Web mode transport: requests as POST /api/<method> with the bearer token, events over the
-// /api/events websocket (token as subprotocol), reopened with backoff whenever it drops.
+// /api/events websocket (token as subprotocol), reopened with backoff whenever it drops. Each
+// transport (one per browser tab) names its own session, so the console keeps this tab's choices
+// (the PC it watches large) apart from other tabs' and forgets them when the tab goes.
 import type { ApiEvent, ApiInput, ApiMethod, ApiOutput } from '../../shared/api/contract.js';
 import { reconnectDelayMs } from './backoff.js';
 import { ConsoleError, consoleErrorFromResponse, networkError } from './console-error.js';
@@ -29,6 +31,13 @@ export interface WebTransportOptions {
   openSocket: OpenEventSocket;
   fetch?: FetchLike;
   random?: () => number;
+  /** This tab's session id (default: fresh random). */
+  session?: string;
+}
+
+/** 128 random bits as hex: a session id nobody else's tab will share. */
+export function newSessionId(): string {
+  return Array.from(globalThis.crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Subprotocol that carries the token: browsers cannot set headers on a websocket. */
@@ -36,14 +45,16 @@ export function eventsProtocol(token: string): string {
   return `safelab.${token}`;
 }
 
-export function eventsUrl(baseUrl: string): string {
+export function eventsUrl(baseUrl: string, session?: string): string {
   const url = new URL('/api/events', baseUrl);
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  if (session) url.searchParams.set('session', session);
   return url.toString();
 }
 
 export function createWebTransport(options: WebTransportOptions): ConsoleTransport {
   const fetchImpl: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+  const session = options.session ?? newSessionId();
   const eventListeners = new Set<(event: ApiEvent) => void>();
   const linkListeners = new Set<(status: LinkStatus) => void>();
   let socket: EventSocket | null = null;
@@ -76,7 +87,7 @@ export function createWebTransport(options: WebTransportOptions): ConsoleTranspo
     try {
       response = await fetchImpl(new URL(`/api/${method}`, options.baseUrl).toString(), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}`, 'x-safelab-session': session },
         body: JSON.stringify(input ?? {}),
       });
     } catch {
@@ -121,7 +132,7 @@ export function createWebTransport(options: WebTransportOptions): ConsoleTranspo
 
   function open(): void {
     if (stopped) return;
-    const ws = options.openSocket(eventsUrl(options.baseUrl), [eventsProtocol(options.token)]);
+    const ws = options.openSocket(eventsUrl(options.baseUrl, session), [eventsProtocol(options.token)]);
     socket = ws;
     ws.onopen = () => {
       if (socket !== ws) return;

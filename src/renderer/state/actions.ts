@@ -94,10 +94,13 @@ export async function loadInventory(machineId: string, refresh: boolean): Promis
   }
 }
 
-/** Asks the console to refresh one machine faster (the live view); null returns to the grid rate. */
-export function focusThumbnail(machineId: string | null): void {
+/**
+ * Asks the console to refresh one machine faster (the live view), showing one monitor or the
+ * whole desktop; null returns it to the grid rate.
+ */
+export function focusThumbnail(machineId: string | null, screen: number | 'all' = 'all'): void {
   consoleApi()
-    .call('thumbnails.focus', { machineId })
+    .call('thumbnails.focus', { machineId, screen })
     .catch((error: unknown) => {
       // Not worth a dialog: the view still updates at the grid rate. Tell the teacher anyway.
       if (machineId !== null) useNotices.getState().show(toConsoleError(error).text);

@@ -9,7 +9,8 @@ export type OpenDialog =
   | { kind: 'addComputers' }
   | { kind: 'details'; machineId: string }
   | { kind: 'removeMachine'; machineId: string }
-  | { kind: 'liveView'; machineId: string }
+  /** `screen`: the monitor shown (an id from the machine's screens); absent = the whole desktop. */
+  | { kind: 'liveView'; machineId: string; screen?: number | 'all' }
   | { kind: 'baselineProfile'; labId: string }
   | { kind: 'lessonProfile'; labId: string };
 

@@ -53,7 +53,9 @@ export function startSession(transport: ConsoleTransport): () => void {
       void loadFilteringPicture(transport);
       // The console forgets the focused machine when we were away; ask again.
       const open = useDialogs.getState().open;
-      if (open?.kind === 'liveView') void transport.call('thumbnails.focus', { machineId: open.machineId }).catch(() => undefined);
+      if (open?.kind === 'liveView') {
+        void transport.call('thumbnails.focus', { machineId: open.machineId, screen: open.screen ?? 'all' }).catch(() => undefined);
+      }
     } catch (error) {
       if (mine !== generation) return;
       const problem = toConsoleError(error);

@@ -6,6 +6,8 @@ export interface Thumbnail {
   url: string;
   width: number;
   height: number;
+  /** The monitor pictured, or 'all' for the whole desktop. */
+  screen: number | 'all';
   capturedAt: number;
   receivedAt: number;
 }
@@ -32,6 +34,8 @@ export interface ThumbnailFrame {
   machineId: string;
   width: number;
   height: number;
+  /** Absent from older consoles: the whole desktop. */
+  screen?: number | 'all';
   capturedAt: number;
   jpegBase64: string;
 }
@@ -61,7 +65,7 @@ export function createThumbnailStore(urls: ObjectUrls = browserObjectUrls, now: 
       set((s) => ({
         byMachine: {
           ...s.byMachine,
-          [frame.machineId]: { url, width: frame.width, height: frame.height, capturedAt: frame.capturedAt, receivedAt: now() },
+          [frame.machineId]: { url, width: frame.width, height: frame.height, screen: frame.screen ?? 'all', capturedAt: frame.capturedAt, receivedAt: now() },
         },
       }));
       if (previous) urls.revoke(previous.url);

@@ -89,8 +89,13 @@ export const machineResultSchema = z.object({
   machineId: id,
   name: z.string(),
   status: z.enum(['done', 'failed', 'offline']),
-  /** Why it failed (agent error message or 'timeout'); absent when done. */
+  /**
+   * Why it failed, as a code the UI translates: 'timeout', 'disconnected', 'not-found', or the
+   * agent's error code ('busy', 'command-failed'…); absent when done.
+   */
   reason: z.string().optional(),
+  /** What the PC itself said about the failure, in its own words: shown only as a detail. */
+  detail: z.string().optional(),
 });
 export type MachineResult = z.infer<typeof machineResultSchema>;
 
@@ -338,8 +343,15 @@ export const apiMethods = {
   },
   'lessons.end': { input: z.object({ labId: id }), output: lessonSchema.nullable() },
   'lessons.active': { input: z.object({}), output: z.array(lessonSchema) },
-  /** The machine shown large refreshes faster; null returns it to the grid rate. */
-  'thumbnails.focus': { input: z.object({ machineId: id.nullable() }), output: z.object({ ok: z.literal(true) }) },
+  /**
+   * This client (browser tab or desktop window) shows a machine large: it refreshes faster, and
+   * shows one monitor (`screen`, an id from the machine's screens) or the whole desktop ('all').
+   * null returns it to the grid rate. Each client's choice is its own.
+   */
+  'thumbnails.focus': {
+    input: z.object({ machineId: id.nullable(), screen: z.union([z.number().int().min(0).max(254), z.literal('all')]).default('all') }),
+    output: z.object({ ok: z.literal(true) }),
+  },
 
   // ---- web filtering ----
   /** Every profile, the categories no profile may unblock, and the baseline of labs nobody configured. */
@@ -416,6 +428,8 @@ export const apiEventSchema = z.discriminatedUnion('type', [
     machineId: id,
     width: z.number().int(),
     height: z.number().int(),
+    /** The monitor pictured (an id from the machine's screens), or 'all' for the whole desktop. */
+    screen: z.union([z.number().int(), z.literal('all')]).default('all'),
     capturedAt: z.number(),
     /** JPEG, base64; live thumbnails are never stored. */
     jpegBase64: z.string(),

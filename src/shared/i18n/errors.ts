@@ -13,6 +13,7 @@ export const errorsCatalogue: Catalogue = {
     'errors.labNotFound': 'Không tìm thấy phòng máy "{lab}".',
     'errors.labNameTaken': 'Đã có phòng máy tên "{name}". Hãy chọn tên khác.',
     'errors.machineNotFound': 'Không tìm thấy máy "{machine}" (có thể máy đã bị xóa).',
+    'errors.screenNotFound': 'Máy "{machine}" không có màn hình số {screen}.',
     'errors.enrolmentNotFound': 'Không tìm thấy mã ghi danh này (có thể đã hết hạn hoặc bị thu hồi).',
     'errors.lessonAlreadyRunning': 'Phòng máy "{lab}" đang có tiết học của lớp {className}. Hãy kết thúc tiết đó trước.',
     'errors.consoleNotRunning':
@@ -21,6 +22,12 @@ export const errorsCatalogue: Catalogue = {
     'errors.consoleAlreadyRunning': 'SafeLab đã đang chạy với thư mục dữ liệu này (tiến trình {pid}). Hãy dùng cửa sổ đang mở.',
     'errors.portInUse': 'Cổng {port} đang bị một chương trình khác dùng. Hãy tắt chương trình đó hoặc chọn cổng khác ({option}).',
     'errors.electronMissing': 'Chưa cài Electron nên SafeLab chạy ở chế độ web. Mở địa chỉ sau bằng trình duyệt trên máy này:',
+    'errors.shellNotBuilt': 'Đã cài Electron nhưng cửa sổ SafeLab chưa được đóng gói ({detail}), nên SafeLab chạy ở chế độ web. Mở địa chỉ sau bằng trình duyệt trên máy này:',
+    'errors.certificateHalfMissing':
+      'Thư mục dữ liệu {dir} còn tệp {present} nhưng thiếu tệp {missing}. Các máy học sinh đã ghi nhận chứng chỉ này: tạo chứng chỉ mới sẽ khiến mọi máy đã ghi danh không kết nối được nữa, nên SafeLab không tự tạo lại. Hãy khôi phục {missing} từ bản sao lưu. Nếu chưa có máy nào được ghi danh (ví dụ lần chạy đầu tiên bị ngắt giữa chừng), hãy xoá {present} rồi chạy lại để tạo chứng chỉ mới.',
+    'errors.certificateKeyMismatch':
+      'Chứng chỉ {cert} và khoá {key} không thuộc về nhau (có thể một tệp đã bị chép đè từ máy khác). Hãy khôi phục cả hai tệp từ cùng một bản sao lưu.',
+    'errors.certificateUnreadable': 'Không đọc được chứng chỉ {cert} hoặc khoá {key} ({detail}). Hãy khôi phục cả hai tệp từ bản sao lưu.',
     'errors.uiNotBuilt': 'Giao diện chưa được đóng gói (thiếu {dir}). Hãy chạy npm run build.',
     'errors.agentNotBuilt': 'Chưa có chương trình agent ({file}), nên không chạy được phòng máy demo. Hãy chạy npm run build.',
     'errors.noMachinesSelected': 'Chưa chọn máy nào: hãy dùng --lab, --machines hoặc --all.',
@@ -51,6 +58,7 @@ export const errorsCatalogue: Catalogue = {
     'errors.labNotFound': 'Lab "{lab}" not found.',
     'errors.labNameTaken': 'A lab named "{name}" already exists. Choose another name.',
     'errors.machineNotFound': 'Machine "{machine}" not found (it may have been removed).',
+    'errors.screenNotFound': 'The PC "{machine}" has no screen number {screen}.',
     'errors.enrolmentNotFound': 'This enrolment code was not found (it may have expired or been revoked).',
     'errors.lessonAlreadyRunning': 'Lab "{lab}" already has a lesson running for class {className}. End that lesson first.',
     'errors.consoleNotRunning':
@@ -59,6 +67,12 @@ export const errorsCatalogue: Catalogue = {
     'errors.consoleAlreadyRunning': 'SafeLab is already running with this data folder (process {pid}). Use the window that is open.',
     'errors.portInUse': 'Port {port} is used by another program. Close that program or choose another port ({option}).',
     'errors.electronMissing': 'Electron is not installed, so SafeLab runs in web mode. Open this address in a browser on this computer:',
+    'errors.shellNotBuilt': 'Electron is installed but the SafeLab window is not built ({detail}), so SafeLab runs in web mode. Open this address in a browser on this computer:',
+    'errors.certificateHalfMissing':
+      'The data folder {dir} has {present} but not {missing}. Student PCs pinned this certificate: a new one would cut off every enrolled PC, so SafeLab does not make one by itself. Restore {missing} from a backup. If no PC has been enrolled yet (e.g. the very first start was interrupted), delete {present} and start again to make a new certificate.',
+    'errors.certificateKeyMismatch':
+      'The certificate {cert} and the key {key} do not belong together (one may have been copied over from another PC). Restore both files from the same backup.',
+    'errors.certificateUnreadable': 'Cannot read the certificate {cert} or the key {key} ({detail}). Restore both files from a backup.',
     'errors.uiNotBuilt': 'The user interface is not built ({dir} is missing). Run npm run build.',
     'errors.agentNotBuilt': 'The agent program ({file}) is missing, so the demo lab cannot run. Run npm run build.',
     'errors.noMachinesSelected': 'No machines selected: use --lab, --machines or --all.',

@@ -80,6 +80,7 @@ export type AgentFilterState = z.infer<typeof agentFilterStateSchema>;
 export const agentStateSchema = z.object({
   locked: z.boolean(),
   lockMessage: messageText.optional(),
+  /** A lesson runs on this PC and its monitoring indicator is up (or going up): its screen may be watched. */
   lessonActive: z.boolean(),
   filter: agentFilterStateSchema.optional(),
 });

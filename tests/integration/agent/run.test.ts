@@ -78,6 +78,8 @@ async function thumbnail(console: TestConsole, socket: AgentSocket, requestId: n
   return decodeThumbnailFrame(raw);
 }
 
+const lesson7A = { active: true, lessonId: 'l-7a', className: '7A', language: 'vi' as const };
+
 beforeAll(async () => {
   assertAgentBuilt();
   certificate = await makeCertificate();
@@ -219,7 +221,8 @@ describe('an agent whose console goes away', () => {
   });
 
   it('keeps a lock across an agent restart, enforcing it before the console is back', async () => {
-    const console = await startConsole();
+    // A lesson runs, so the screen may be pictured to show the lock (and it survives the restart).
+    const console = await startConsole({ lesson: lesson7A });
     const dataDir = newDataDir();
     await enrolDirectly(console, dataDir);
     let agent = startAgent(dataDir);
@@ -237,11 +240,11 @@ describe('an agent whose console goes away', () => {
     await agent.waitForLog(/ locked restored=true/);
     await agent.waitForLog(/ reconnecting /);
 
-    const again = await startConsole({ code: null }, port);
+    const again = await startConsole({ code: null, lesson: lesson7A }, port);
     for (const [id, key] of console.machines) again.machines.set(id, key);
     const second = await helloOn(again);
     socket = second.socket;
-    expect(second.hello.state).toEqual({ locked: true, lockMessage: 'Giờ kiểm tra', lessonActive: false });
+    expect(second.hello.state).toEqual({ locked: true, lockMessage: 'Giờ kiểm tra', lessonActive: true });
     const locked = await thumbnail(again, socket, 2);
     expect(await meanBrightness(unlocked.jpeg)).toBeGreaterThan(150);
     expect(await meanBrightness(locked.jpeg)).toBeLessThan(60);
@@ -299,6 +302,40 @@ describe('an agent whose console goes away', () => {
     expect(agent.stderr).toContain('no longer accepts this PC');
     expect(agent.stderr).toContain('không còn nhận máy này');
     expect(JSON.parse(readFileSync(join(dataDir, 'state.json'), 'utf8')).locked).toBe(false);
+  });
+});
+
+describe('an agent asked for its screen outside a lesson', () => {
+  afterEach(async () => {
+    await killAllAgents();
+  });
+
+  it('refuses with a clear error and sends no image, until a lesson starts, and again after it ends', async () => {
+    const console = await startConsole();
+    const dataDir = newDataDir();
+    await enrolDirectly(console, dataDir);
+    const agent = startAgent(dataDir);
+    const { socket, hello } = await helloOn(console);
+    expect(hello.state.lessonActive).toBe(false);
+
+    console.send(socket, { type: 'thumbnail', requestId: 1, width: 320, quality: 60, screen: 'all' });
+    const refusal = await waitFor(() => messagesOf(socket, 'thumbnailError').find((e) => e.requestId === 1), 'the refusal');
+    expect(refusal.error.code).toBe('not-in-lesson');
+    expect(refusal.error.message).toMatch(/only during a lesson/);
+    await agent.waitForLog(/ thumbnail-refused requestId=1 reason=not-in-lesson/);
+    expect(socket.frames).toHaveLength(0);
+
+    console.send(socket, { type: 'command', id: 'lesson-on', command: { name: 'setLesson', lesson: lesson7A } });
+    const on = await waitFor(() => messagesOf(socket, 'ack').find((a) => a.id === 'lesson-on'), 'the lesson ack');
+    expect(on.state.lessonActive).toBe(true);
+    expect((await thumbnail(console, socket, 2)).requestId).toBe(2);
+
+    console.send(socket, { type: 'command', id: 'lesson-off', command: { name: 'setLesson', lesson: { active: false, language: 'vi' } } });
+    await waitFor(() => messagesOf(socket, 'ack').find((a) => a.id === 'lesson-off'), 'the end ack');
+    const framesBefore = socket.frames.length;
+    console.send(socket, { type: 'thumbnail', requestId: 3, width: 320, quality: 60, screen: 'all' });
+    expect((await waitFor(() => messagesOf(socket, 'thumbnailError').find((e) => e.requestId === 3), 'the second refusal')).error.code).toBe('not-in-lesson');
+    expect(socket.frames).toHaveLength(framesBefore);
   });
 });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolmentFileSchema } from '../../../src/shared/api/contract.js';
 import { EventRecorder, machineReady } from '../helpers/console-api.js';
 import { removeDir, startConsoleProcess, tempDataDir, type ConsoleProcess } from '../helpers/console-process.js';
-import { assertBuilt, builtFile } from '../helpers/paths.js';
+import { assertBuilt, builtFile, projectRoot } from '../helpers/paths.js';
 import { exited, spawnTracked, stopAllChildren } from '../helpers/processes.js';
 import { enrolAgent, runAgent } from '../helpers/real-agent.js';
 import { LineLog, withTimeout } from '../helpers/wait.js';
@@ -119,6 +119,34 @@ describe('IT command line', { timeout: 60_000 }, () => {
     expect(removed.code, removed.err).toBe(0);
     expect(removed.out).toMatch(/removed/);
     expect(JSON.parse((await cli('machines', '--json')).out)).toEqual([]);
+  });
+
+  it('prints agent commands that work as typed in the SafeLab folder of a student PC', async () => {
+    const exported = await cli('enrol-code', '--file', path.join(dataDir, 'safelab-enrolment.json'));
+    expect(exported.code, exported.err).toBe(0);
+    const lines = exported.out.split('\n').map((l) => l.trim());
+    const withCode = lines.find((l) => l.startsWith('node dist/agent/cli.js enrol --console '))!;
+    const withFile = lines.find((l) => l.startsWith('or: '))!.slice('or: '.length);
+    const run = lines.find((l) => l.startsWith('then: '))!.slice('then: '.length);
+    expect(withFile).toBe('node dist/agent/cli.js enrol --enrolment-file safelab-enrolment.json');
+    expect(run).toBe('node dist/agent/cli.js run');
+
+    // Exactly as printed, from the SafeLab folder; the data folder comes from the environment.
+    const agentDir = path.join(dataDir, 'agents', 'TYPED');
+    const asTyped = (command: string, ...extra: string[]) => {
+      const [program, ...args] = command.split(' ');
+      expect(program).toBe('node');
+      return spawnTracked(process.execPath, [...args, ...extra], { cwd: projectRoot, env: { ...process.env, SAFELAB_AGENT_DATA_DIR: agentDir } });
+    };
+    const enrol = asTyped(withCode);
+    const enrolLog = new LineLog(enrol.stdout, enrol.stderr);
+    expect(await withTimeout(exited(enrol), 30_000, 'the printed enrol command'), enrolLog.text()).toBe(0);
+    const { machineId } = JSON.parse(readFileSync(path.join(agentDir, 'agent.json'), 'utf8')) as { machineId: string };
+    // This test PC has no desktop session, so the run command gets the simulated one.
+    asTyped(run, '--platform', 'simulated');
+    await events.waitFor(machineReady(machineId), 20_000, 'the PC enrolled by the printed commands', 0);
+    const removed = await cli('remove', '--machine', machineId);
+    expect(removed.code, removed.err).toBe(0);
   });
 
   it('reports an offline PC with exit code 1', async () => {

@@ -84,7 +84,7 @@ describe('commands', { timeout: 60_000 }, () => {
     await api.call('commands.run', { machineIds: [ids[0]!], command: { name: 'unlock' } });
   });
 
-  it('passes on the reason an agent gives for refusing a command', async () => {
+  it('passes on the code an agent gives for refusing a command, with its own words as detail', async () => {
     const { api } = console_.runtime;
     const enrolment = await api.call('enrolment.create', { labId: lab.id });
     const machine = await enrolRawMachine(console_.agentUrl, enrolment.code, 'PC-NOLOCK');
@@ -92,7 +92,7 @@ describe('commands', { timeout: 60_000 }, () => {
     const pending = api.call('commands.run', { machineIds: [machine.machineId], command: { name: 'lock', message: 'x' } });
     const command = await agent.next('command');
     agent.send({ type: 'ack', id: command.id, ok: false, error: { code: 'command-failed', message: 'lock overlay unavailable' }, state: { locked: false, lessonActive: false } });
-    expect((await pending).results[0]).toMatchObject({ status: 'failed', reason: 'lock overlay unavailable' });
+    expect((await pending).results[0]).toMatchObject({ status: 'failed', reason: 'command-failed', detail: 'lock overlay unavailable' });
     agent.close();
   });
 

@@ -14,10 +14,18 @@ let dataDir: string;
 let agentPort: number;
 let console_: TestConsole | null = null;
 
-/** Agent processes whose data dir is inside this test's data dir. */
+/**
+ * Agent processes whose data dir is inside this test's data dir. An agent's own short-lived
+ * children (the commands systeminformation runs) show its command line between fork and exec,
+ * so processes whose parent is such an agent are not counted.
+ */
 function demoAgentProcesses(): string[] {
-  const lines = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n');
-  return lines.filter((line) => line.includes('agent/cli.js') && line.includes(dataDir));
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null && m[3]!.includes('agent/cli.js') && m[3]!.includes(dataDir));
+  const agentPids = new Set(rows.map((m) => m[1]));
+  return rows.filter((m) => !agentPids.has(m[2])).map((m) => m[3]!);
 }
 
 beforeAll(async () => {
@@ -39,6 +47,13 @@ describe('demo lab', { timeout: 60_000 }, () => {
     expect(lab.machineCount).toBe(demoMachines);
     expect((await console_.runtime.api.call('console.status', {})).demo).toBe(true);
     expect(await console_.runtime.api.call('enrolment.active', {})).toEqual([]);
+    // The last demo PC has two monitors (to try the live view's monitor choice); the others one.
+    const screens = (await console_.runtime.api.call('machines.list', { labId: lab.id })).map((m) => [m.name, m.screens.length]);
+    expect(screens.sort()).toEqual([
+      ['PC-01', 1],
+      ['PC-02', 1],
+      ['PC-03', 2],
+    ]);
   });
 
   it('stops every demo agent when the console stops', async () => {

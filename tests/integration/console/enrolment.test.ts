@@ -5,7 +5,17 @@ import BetterSqlite3 from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateAgentKeyPair, machineIdFromPublicKey } from '../../../src/shared/auth/enrolment.js';
+import { enrolFailuresOverall, enrolFailuresPerAddress } from '../../../src/main/agent-hub/enrolment.js';
+import {
+  deriveEnrolmentKey,
+  enrolmentProof,
+  generateAgentKeyPair,
+  machineIdFromPublicKey,
+  randomBytes,
+  toBase64,
+} from '../../../src/shared/auth/enrolment.js';
+import { protocolVersion } from '../../../src/shared/protocol/limits.js';
+import type { AgentMessage } from '../../../src/shared/protocol/messages.js';
 import { closeCodes } from '../../../src/shared/protocol/errors.js';
 import { machineOnline, machineReady } from '../helpers/console-api.js';
 import { removeDir, tempDataDir } from '../helpers/console-process.js';
@@ -37,6 +47,19 @@ function auditActions(): string[] {
   } finally {
     db.close();
   }
+}
+
+/** `count` enrol messages for `code`, each with its own key, proved over this console's certificate. */
+async function enrolMessages(code: string, count: number, hostPrefix: string): Promise<Extract<AgentMessage, { type: 'enrol' }>[]> {
+  const key = await deriveEnrolmentKey(code);
+  return Promise.all(
+    Array.from({ length: count }, async (_, i) => {
+      const keyPair = await generateAgentKeyPair();
+      const nonce = toBase64(randomBytes(32));
+      const proof = await enrolmentProof(key, 'agent', console_.runtime.consoleFingerprint, keyPair.publicKey, nonce);
+      return { type: 'enrol' as const, protocol: protocolVersion, publicKey: keyPair.publicKey, nonce, proof: toBase64(proof), hostname: `${hostPrefix}-${i}` };
+    }),
+  );
 }
 
 describe('enrolment', { timeout: 60_000 }, () => {
@@ -138,6 +161,39 @@ describe('enrolment', { timeout: 60_000 }, () => {
     const other = await enrolRawMachine(console_.agentUrl, enrolment.code, 'PC-10', { localAddress: '127.0.0.10' });
     expect(other.machineId).toBe(await machineIdFromPublicKey(other.keyPair.publicKey));
   });
+
+  it('counts parallel guesses from one address: only the first few are even checked', async () => {
+    const { api } = console_.runtime;
+    const enrolment = await api.call('enrolment.create', {});
+    const guesses = 40;
+    // Every guess is ready before any socket opens, so all of them reach the console together.
+    const messages = await enrolMessages('QQQQ-QQQQ-QQQQ', guesses, 'GUESS');
+    const guessers = await Promise.all(messages.map(() => RawAgent.connect(console_.agentUrl, { localAddress: '127.0.0.11' })));
+    guessers.forEach((guesser, i) => guesser.send(messages[i]!));
+    const codes = await Promise.all(guessers.map(async (guesser) => (await guesser.next('error', 10_000)).error.code));
+    const closes = await Promise.all(guessers.map(async (guesser) => (await guesser.waitClosed(10_000)).code));
+
+    expect(codes.filter((c) => c === 'enrolment-rejected')).toHaveLength(enrolFailuresPerAddress);
+    expect(codes.filter((c) => c === 'enrolment-rate-limited')).toHaveLength(guesses - enrolFailuresPerAddress);
+    expect(closes.filter((c) => c === closeCodes.rateLimited)).toHaveLength(guesses - enrolFailuresPerAddress);
+    // The right code from that address is refused too; another address enrols as usual.
+    const limited = await RawAgent.connect(console_.agentUrl, { localAddress: '127.0.0.11' });
+    await limited.sendEnrol(enrolment.code);
+    expect((await limited.next('error')).error.code).toBe('enrolment-rate-limited');
+    const other = await enrolRawMachine(console_.agentUrl, enrolment.code, 'PC-11', { localAddress: '127.0.0.12' });
+    expect(other.machineId).toBe(await machineIdFromPublicKey(other.keyPair.publicKey));
+  });
+
+  it('lets more PCs than the overall failure limit enrol at the same moment', async () => {
+    const { api } = console_.runtime;
+    const enrolment = await api.call('enrolment.create', {});
+    const pcs = enrolFailuresOverall + 5;
+    const messages = await enrolMessages(enrolment.code, pcs, 'BURST');
+    const agents = await Promise.all(messages.map((_, i) => RawAgent.connect(console_.agentUrl, { localAddress: `127.0.1.${i + 1}` })));
+    agents.forEach((agent, i) => agent.send(messages[i]!));
+    const enrolled = await Promise.all(agents.map((agent) => agent.next('enrolled', 10_000)));
+    expect(new Set(enrolled.map((e) => e.machineId)).size).toBe(pcs);
+  });
 });
 
 describe('authentication', { timeout: 60_000 }, () => {
@@ -215,5 +271,34 @@ describe('authentication', { timeout: 60_000 }, () => {
     await console_.events.waitFor(machineOnline(machineId), 15_000, 'PC-GONE online', from);
     await api.call('machines.remove', { machineId });
     expect(await agent.exited(10_000)).toBe(4);
+  });
+});
+
+describe('enrolment codes at rest', { timeout: 30_000 }, () => {
+  it('wipes a code when it is revoked, and an expired one at the next housekeeping tick', async () => {
+    const dir = tempDataDir('enrolment-wipe');
+    const quick = await startTestConsole({ dataDir: dir, heartbeatIntervalMs: 100 });
+    try {
+      const { api } = quick.runtime;
+      const revoked = await api.call('enrolment.create', {});
+      const expiring = await api.call('enrolment.create', {});
+      const kept = await api.call('enrolment.create', {});
+      await api.call('enrolment.revoke', { enrolmentId: revoked.id });
+      const db = new BetterSqlite3(path.join(dir, 'safelab.sqlite'));
+      try {
+        const row = (id: string) => db.prepare<[string], { code: string; derived_key: string | null }>('SELECT code, derived_key FROM enrolments WHERE id = ?').get(id)!;
+        expect(row(revoked.id)).toEqual({ code: '', derived_key: null });
+        // Time passes for one code: its expiry is now in the past. Nobody creates a new code.
+        db.prepare('UPDATE enrolments SET expires_at = ? WHERE id = ?').run(Date.now() - 1, expiring.id);
+        await quick.log.waitFor(/wiped the codes of 1 expired enrolment/, 5000);
+        expect(row(expiring.id)).toEqual({ code: '', derived_key: null });
+        expect(row(kept.id).code).toBe(kept.code);
+      } finally {
+        db.close();
+      }
+    } finally {
+      await quick.close();
+      removeDir(dir);
+    }
   });
 });

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { ApiEvent, Lab } from '../../../src/shared/api/contract.js';
 import { encodeThumbnailFrame } from '../../../src/shared/protocol/frame.js';
 import { isThumbnail, machineReady } from '../helpers/console-api.js';
@@ -12,7 +13,7 @@ import { startTestConsole, type TestConsole } from '../helpers/in-process-consol
 import { assertBuilt } from '../helpers/paths.js';
 import { stopAllChildren } from '../helpers/processes.js';
 import { connectRawMachine, enrolRawMachine, type RawAgent } from '../helpers/raw-agent.js';
-import { enrolAgent, runAgent } from '../helpers/real-agent.js';
+import { enrolAgent, runAgent, runAgentWith } from '../helpers/real-agent.js';
 
 const thumbnailIntervalMs = 200;
 /** Long enough for several scheduler ticks: if thumbnails were flowing, some would arrive. */
@@ -96,6 +97,10 @@ describe('lessons and thumbnails', { timeout: 60_000 }, () => {
     }
     const setLesson = await rawAgent.next('command');
     expect(setLesson.command).toEqual({ name: 'setLesson', lesson: { active: true, lessonId: lesson.id, className: '7A', language: 'vi' } });
+    // Until a PC acknowledges the lesson (its indicator is up) it is not asked for pictures.
+    await new Promise((r) => setTimeout(r, quietWindowMs));
+    expect(rawAgent.received.some((m) => m.type === 'thumbnail')).toBe(false);
+    rawAgent.send({ type: 'ack', id: setLesson.id, ok: true, state: { locked: false, lessonActive: true } });
     expect(console_.events.matching(isThumbnail, from).some((e) => e.machineId === inB)).toBe(false);
     await expect(api.call('lessons.start', { labId: labA.id, className: '7B' })).rejects.toMatchObject({ body: { code: 'conflict' } });
   });
@@ -172,3 +177,99 @@ describe('lessons and thumbnails', { timeout: 60_000 }, () => {
   });
 });
 
+describe('watching one PC large', { timeout: 60_000 }, () => {
+  type Thumbnail = Extract<ApiEvent, { type: 'thumbnail' }>;
+  let twoScreens: string;
+
+  /** Calls the API over HTTP as one browser tab (its session) would. */
+  async function callAs(session: string, method: string, input: unknown): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`${console_.runtime.apiUrl}/api/${method}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${console_.runtime.token}`, 'x-safelab-session': session },
+      body: JSON.stringify(input),
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  /** A browser tab's event socket: while it is open the tab's choices are kept. */
+  async function openTab(session: string): Promise<WebSocket> {
+    const ws = new WebSocket(`${console_.runtime.apiUrl.replace(/^http/, 'ws')}/api/events?session=${session}`, [`safelab.${console_.runtime.token}`]);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return ws;
+  }
+
+  const frameOf = (machineId: string, test: (e: Thumbnail) => boolean) => (e: ApiEvent) => e.type === 'thumbnail' && e.machineId === machineId && test(e);
+
+  beforeAll(async () => {
+    const { api } = console_.runtime;
+    const enrolment = await api.call('enrolment.create', { labId: labA.id });
+    const agentDir = path.join(dataDir, 'agents', 'A-DUAL');
+    expect((await enrolAgent({ dataDir: agentDir, hostname: 'A-DUAL', consoleUrl: console_.agentUrl, code: enrolment.code })).exitCode).toBe(0);
+    runAgentWith({ dataDir: agentDir, hostname: 'A-DUAL', args: ['--platform', 'simulated'], env: { SAFELAB_SIMULATED_SCREENS: '2' } });
+    twoScreens = (JSON.parse(readFileSync(path.join(agentDir, 'agent.json'), 'utf8')) as { machineId: string }).machineId;
+    await console_.events.waitFor(machineReady(twoScreens), 20_000, 'the two-monitor PC ready', 0);
+    await api.call('lessons.start', { labId: labA.id, className: '8C' });
+  });
+
+  afterAll(async () => {
+    await console_.runtime.api.call('lessons.end', { labId: labA.id });
+  });
+
+  it('shows the whole desktop of a two-monitor PC by default, and one monitor when the viewer picks it', async () => {
+    const { api } = console_.runtime;
+    const machine = (await api.call('machines.list', { labId: labA.id })).find((m) => m.id === twoScreens)!;
+    expect(machine.screens.map((s) => [s.id, s.x, s.primary])).toEqual([
+      [0, 0, true],
+      [1, 1366, false],
+    ]);
+    const from = console_.events.events.length;
+    const grid = await console_.events.waitFor<Thumbnail>(frameOf(twoScreens, () => true), 5000, 'a grid picture', from);
+    expect(grid).toMatchObject({ screen: 'all', width: 320, height: 90 });
+
+    const tab = await openTab('tab-dual-0001');
+    try {
+      const picked = console_.events.events.length;
+      expect((await callAs('tab-dual-0001', 'thumbnails.focus', { machineId: twoScreens, screen: 1 })).status).toBe(200);
+      const second = await console_.events.waitFor<Thumbnail>(frameOf(twoScreens, (e) => e.screen === 1), 5000, 'the second monitor', picked);
+      expect([second.width, second.height]).toEqual([960, 540]);
+      // Back to the whole desktop, large.
+      const whole = console_.events.events.length;
+      await callAs('tab-dual-0001', 'thumbnails.focus', { machineId: twoScreens, screen: 'all' });
+      const large = await console_.events.waitFor<Thumbnail>(frameOf(twoScreens, (e) => e.screen === 'all' && e.width === 960), 5000, 'the whole desktop, large', whole);
+      expect(large.height).toBe(270);
+    } finally {
+      tab.close();
+    }
+  });
+
+  it('refuses a monitor the PC does not have', async () => {
+    const refused = await callAs('tab-dual-0002', 'thumbnails.focus', { machineId: twoScreens, screen: 3 });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'bad-request', messageEn: expect.stringContaining('has no screen number 3') });
+  });
+
+  it('keeps each browser tab’s choice its own, and forgets a tab’s choice when the tab goes', async () => {
+    const first = await openTab('tab-one-00001');
+    const second = await openTab('tab-two-00002');
+    try {
+      await callAs('tab-one-00001', 'thumbnails.focus', { machineId: twoScreens, screen: 1 });
+      await callAs('tab-two-00002', 'thumbnails.focus', { machineId: inA[0]!, screen: 'all' });
+      const both = console_.events.events.length;
+      await console_.events.waitFor(frameOf(twoScreens, (e) => e.screen === 1 && e.width === 960), 5000, 'tab one’s PC large', both);
+      await console_.events.waitFor(frameOf(inA[0]!, (e) => e.width === 960), 5000, 'tab two’s PC large', both);
+
+      // Tab one closes without closing its view: its PC goes back to the grid; tab two's stays large.
+      first.close();
+      await new Promise((r) => setTimeout(r, 300));
+      const after = console_.events.events.length;
+      await console_.events.waitFor(frameOf(twoScreens, (e) => e.screen === 'all' && e.width === 320), 5000, 'tab one’s PC back in the grid', after);
+      await console_.events.waitFor(frameOf(inA[0]!, (e) => e.width === 960), 5000, 'tab two’s PC still large', after);
+    } finally {
+      first.close();
+      second.close();
+    }
+  });
+});

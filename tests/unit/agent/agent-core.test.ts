@@ -59,7 +59,11 @@ class FakeDesktop implements SessionDesktop {
   async showMessage(text: string): Promise<void> {
     this.calls.push(`message:${text}`);
   }
+  indicatorDelayMs = 0;
+  failIndicator = false;
   async setMonitoringIndicator(state: MonitoringIndicatorState): Promise<void> {
+    if (this.indicatorDelayMs > 0) await tick(this.indicatorDelayMs);
+    if (this.failIndicator) throw new Error('cannot map the badge window');
     this.calls.push(`indicator:${state.visible}:${state.className ?? ''}`);
   }
   async close(): Promise<void> {}
@@ -110,6 +114,9 @@ function makeAgent(options: { state?: PersistedState; inventory?: () => Promise<
 }
 
 const welcome = { type: 'welcome' as const, machineId: 'm-0000000000000000', lesson: { active: false, language: 'vi' as const } };
+const lesson7A = { active: true, lessonId: 'l-7a', className: '7A1', language: 'vi' as const };
+/** The console welcomes the PC while a lesson runs in its lab. */
+const inLesson = { ...welcome, lesson: lesson7A };
 
 describe('agent core', () => {
   it('runs a repeated command id once and answers it with the same acknowledgement', async () => {
@@ -156,7 +163,7 @@ describe('agent core', () => {
 
   it('never has two captures in flight, however requests arrive', async () => {
     const { agent, desktop, link } = makeAgent();
-    agent.onAuthenticated(link, welcome);
+    agent.onAuthenticated(link, inLesson);
     let requestId = 0;
     for (let round = 0; round < 20; round++) {
       const burst = 1 + (round % 4);
@@ -175,7 +182,7 @@ describe('agent core', () => {
 
   it('answers busy rather than queue a frame behind one the socket has not sent yet', () => {
     const { agent, desktop, link } = makeAgent();
-    agent.onAuthenticated(link, welcome);
+    agent.onAuthenticated(link, inLesson);
     link.buffered = 2 * 1024 * 1024;
     agent.onMessage(link, { type: 'thumbnail', requestId: 1, width: 320, quality: 60, screen: 0 });
     expect(desktop.calls.filter((c) => c.startsWith('capture'))).toEqual([]);
@@ -184,7 +191,7 @@ describe('agent core', () => {
 
   it('drops a picture whose console went away during the capture', async () => {
     const { agent, desktop, link } = makeAgent();
-    agent.onAuthenticated(link, welcome);
+    agent.onAuthenticated(link, inLesson);
     agent.onMessage(link, { type: 'thumbnail', requestId: 1, width: 320, quality: 60, screen: 0 });
     link.isOpen = false;
     agent.onDisconnected(link);
@@ -197,7 +204,7 @@ describe('agent core', () => {
   it('reports a failed capture as thumbnailError capture-failed', async () => {
     const { agent, desktop, link } = makeAgent();
     desktop.failCapture = true;
-    agent.onAuthenticated(link, welcome);
+    agent.onAuthenticated(link, inLesson);
     agent.onMessage(link, { type: 'thumbnail', requestId: 9, width: 320, quality: 60, screen: 'all' });
     await until(() => link.of('thumbnailError').length === 1, 'the capture error');
     expect(link.of('thumbnailError')).toEqual([{ type: 'thumbnailError', requestId: 9, error: { code: 'capture-failed', message: 'no X' } }]);
@@ -228,5 +235,87 @@ describe('agent core', () => {
     agent.onAuthenticated(link, welcome);
     desktop.changeSession(null);
     expect(link.of('session')).toEqual([{ type: 'session', session: { ...desktop.session, user: null } }]);
+  });
+});
+
+describe('screens are shared only inside a lesson, with the indicator up', () => {
+  const ask = (requestId: number) => ({ type: 'thumbnail' as const, requestId, width: 320, quality: 60, screen: 'all' as const });
+
+  it('refuses a picture when no lesson runs, with a clear error, no capture and a local note', async () => {
+    const { agent, desktop, link, logs } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    agent.onMessage(link, ask(1));
+    await tick(5);
+    expect(desktop.calls.filter((c) => c.startsWith('capture'))).toEqual([]);
+    expect(link.frames).toHaveLength(0);
+    expect(link.of('thumbnailError')).toEqual([
+      { type: 'thumbnailError', requestId: 1, error: { code: 'not-in-lesson', message: expect.stringContaining('only during a lesson') } },
+    ]);
+    expect(logs).toContain('thumbnail-refused');
+  });
+
+  it('shares once a lesson is acknowledged and stops the moment it ends', async () => {
+    const { agent, desktop, link } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    expect(link.of('hello')[0]!.state.lessonActive).toBe(false);
+    agent.onMessage(link, { type: 'command', id: 'start', command: { name: 'setLesson', lesson: lesson7A } });
+    await until(() => link.of('ack').length === 1, 'the lesson ack');
+    expect(link.of('ack')[0]).toMatchObject({ ok: true, state: { lessonActive: true } });
+    agent.onMessage(link, ask(2));
+    await until(() => link.frames.length === 1, 'a frame in the lesson');
+    agent.onMessage(link, { type: 'command', id: 'end', command: { name: 'setLesson', lesson: { active: false, language: 'vi' } } });
+    await until(() => link.of('ack').length === 2, 'the end ack');
+    expect(link.of('ack')[1]).toMatchObject({ ok: true, state: { lessonActive: false } });
+    agent.onMessage(link, ask(3));
+    await tick(5);
+    expect(link.frames).toHaveLength(1);
+    expect(link.of('thumbnailError').map((e) => [e.requestId, e.error.code])).toEqual([[3, 'not-in-lesson']]);
+    expect(desktop.calls.filter((c) => c.startsWith('capture'))).toHaveLength(1);
+  });
+
+  it('right after reconnecting into a lesson, captures only once the indicator is up', async () => {
+    const { agent, desktop, link } = makeAgent();
+    desktop.indicatorDelayMs = 30;
+    agent.onAuthenticated(link, inLesson);
+    // Hello says the lesson is on (the badge is on its way), so the console may ask at once.
+    expect(link.of('hello')[0]!.state.lessonActive).toBe(true);
+    agent.onMessage(link, ask(4));
+    await until(() => link.frames.length === 1, 'the frame');
+    expect(desktop.calls).toEqual(['indicator:true:7A1', 'capture:320']);
+    expect(link.of('thumbnailError')).toEqual([]);
+  });
+
+  it('keeps the screen private when the indicator cannot be shown, and says so', async () => {
+    const { agent, desktop, link } = makeAgent();
+    desktop.failIndicator = true;
+    agent.onAuthenticated(link, welcome);
+    agent.onMessage(link, { type: 'command', id: 'start', command: { name: 'setLesson', lesson: lesson7A } });
+    await until(() => link.of('ack').length === 1, 'the lesson ack');
+    expect(link.of('ack')[0]).toMatchObject({ ok: false, error: { code: 'command-failed' }, state: { lessonActive: false } });
+    agent.onMessage(link, ask(5));
+    await tick(5);
+    expect(desktop.calls.filter((c) => c.startsWith('capture'))).toEqual([]);
+    expect(link.of('thumbnailError').map((e) => e.error.code)).toEqual(['not-in-lesson']);
+
+    // Reconnecting into the running lesson while the badge still fails: hello says not watchable
+    // once the failure is known, and a request in the meantime is refused as indicator-not-shown.
+    const again = new FakeLink();
+    agent.onAuthenticated(again, inLesson);
+    agent.onMessage(again, ask(6));
+    await until(() => again.of('thumbnailError').length === 1, 'the refusal');
+    expect(again.of('thumbnailError')[0]!.error.code).toBe('indicator-not-shown');
+    expect(agent.agentState.lessonActive).toBe(false);
+    expect(again.frames).toHaveLength(0);
+  });
+
+  it('restores the indicator of a persisted lesson before it shares anything', async () => {
+    const { agent, desktop, link } = makeAgent({ state: { locked: false, lesson: lesson7A, savedAt: 1 } });
+    expect(agent.agentState.lessonActive).toBe(false);
+    await agent.restore();
+    expect(agent.agentState.lessonActive).toBe(true);
+    agent.onAuthenticated(link, inLesson);
+    agent.onMessage(link, ask(7));
+    await until(() => link.frames.length === 1, 'the frame');
+    expect(desktop.calls).toEqual(['indicator:true:7A1', 'capture:320']);
   });
 });

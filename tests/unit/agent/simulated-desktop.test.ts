@@ -3,7 +3,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { loadSharp, sharpThreadsPerImage } from '../../../src/agent/platform/sharp.js';
-import { SimulatedDesktop, simulatedUserFor } from '../../../src/agent/platform/simulated/desktop.js';
+import { SimulatedDesktop, simulatedScreensFromEnv, simulatedUserFor } from '../../../src/agent/platform/simulated/desktop.js';
 import { activityAt, activitySwitchIntervalMs, escapeXml, wrapText } from '../../../src/agent/platform/simulated/screen.js';
 
 const at = Date.UTC(2026, 10, 23, 2, 15, 0);
@@ -105,5 +105,37 @@ describe('simulated desktop', () => {
     const lines = wrapText('x'.repeat(500), 52, 6);
     expect(lines).toHaveLength(6);
     expect(lines.every((l) => l.length <= 52)).toBe(true);
+  });
+});
+
+describe('a simulated PC with two monitors', () => {
+  it('reports both monitors side by side, the first as the main one', () => {
+    const desktop = new SimulatedDesktop({ hostname: 'lab1-pc12', now: () => at, screens: 2 });
+    expect(desktop.sessionInfo().screens).toEqual([
+      expect.objectContaining({ id: 0, x: 0, y: 0, width: 1366, height: 768, primary: true }),
+      expect.objectContaining({ id: 1, x: 1366, y: 0, width: 1366, height: 768, primary: false }),
+    ]);
+  });
+
+  it('pictures the whole desktop or one monitor, each at its own aspect ratio', async () => {
+    const desktop = new SimulatedDesktop({ hostname: 'lab1-pc12', now: () => at, screens: 2 });
+    const whole = await desktop.capture({ width: 640, quality: 60, screen: 'all' });
+    const second = await desktop.capture({ width: 640, quality: 60, screen: 1 });
+    const first = await desktop.capture({ width: 640, quality: 60, screen: 0 });
+    expect([whole.width, whole.height]).toEqual([640, 180]);
+    expect([second.width, second.height]).toEqual([640, 360]);
+    expect((await sharp(second.jpeg).metadata()).width).toBe(640);
+    // Different apps on the two monitors: the pictures differ, and the cache never mixes them up.
+    expect(Buffer.compare(first.jpeg, second.jpeg)).not.toBe(0);
+    expect(desktop.renderCount).toBe(3);
+    await expect(desktop.capture({ width: 640, quality: 60, screen: 2 })).rejects.toThrow('no screen 2 on this PC (it has 2)');
+  });
+
+  it('takes its monitor count from SAFELAB_SIMULATED_SCREENS, within 1 to 4', () => {
+    expect(simulatedScreensFromEnv({ SAFELAB_SIMULATED_SCREENS: '2' })).toBe(2);
+    expect(simulatedScreensFromEnv({})).toBe(1);
+    expect(simulatedScreensFromEnv({ SAFELAB_SIMULATED_SCREENS: '9' })).toBe(1);
+    expect(simulatedScreensFromEnv({ SAFELAB_SIMULATED_SCREENS: 'two' })).toBe(1);
+    expect(() => new SimulatedDesktop({ hostname: 'pc', screens: 5 })).toThrow(/1 to 4 screens/);
   });
 });

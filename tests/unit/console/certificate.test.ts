@@ -1,10 +1,10 @@
 // The console certificate is made once, kept private, and reused: agents pin its fingerprint.
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadOrCreateCertificate, privateKeyFileName } from '../../../src/main/certificate.js';
+import { CertificateError, certificateFileName, loadOrCreateCertificate, privateKeyFileName } from '../../../src/main/certificate.js';
 import { certificateFingerprint } from '../../../src/shared/auth/enrolment.js';
 
 let dir: string;
@@ -30,5 +30,47 @@ describe('console certificate', () => {
     const second = await loadOrCreateCertificate(dir);
     expect(second.fingerprint).toBe(first.fingerprint);
     expect(second.keyPem).toBe(first.keyPem);
+  });
+});
+
+describe('a damaged certificate pair', () => {
+  it('refuses to start, in Vietnamese and English, when the key is gone but the certificate agents pinned is there', async () => {
+    const made = await loadOrCreateCertificate(dir);
+    rmSync(path.join(dir, privateKeyFileName));
+    const refusal = loadOrCreateCertificate(dir);
+    await expect(refusal).rejects.toBeInstanceOf(CertificateError);
+    await expect(refusal).rejects.toThrow(/thiếu tệp console-key\.pem[\s\S]*khôi phục console-key\.pem[\s\S]*\n.*has console-cert\.pem but not console-key\.pem.*Restore console-key\.pem from a backup/);
+    // Nothing was replaced: the pinned certificate is still the one on disk.
+    expect(readFileSync(path.join(dir, certificateFileName), 'utf8')).toBe(made.certPem);
+    expect(existsSync(path.join(dir, privateKeyFileName))).toBe(false);
+  });
+
+  it('refuses when only the key is left, and says deleting it is safe if no PC was enrolled yet', async () => {
+    const made = await loadOrCreateCertificate(dir);
+    rmSync(path.join(dir, certificateFileName));
+    await expect(loadOrCreateCertificate(dir)).rejects.toThrow(/If no PC has been enrolled yet.*delete console-key\.pem and start again/);
+    expect(readFileSync(path.join(dir, privateKeyFileName), 'utf8')).toBe(made.keyPem);
+    // Following the advice works: with neither file a new certificate is made.
+    rmSync(path.join(dir, privateKeyFileName));
+    expect((await loadOrCreateCertificate(dir)).fingerprint).not.toBe(made.fingerprint);
+  });
+
+  it('refuses a key that is not the certificate’s own, and a file that is not PEM', async () => {
+    await loadOrCreateCertificate(dir);
+    const other = mkdtempSync(path.join(tmpdir(), 'safelab-cert-other-'));
+    try {
+      await loadOrCreateCertificate(other);
+      copyFileSync(path.join(other, privateKeyFileName), path.join(dir, privateKeyFileName));
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+    await expect(loadOrCreateCertificate(dir)).rejects.toThrow(/không thuộc về nhau[\s\S]*do not belong together/);
+    writeFileSync(path.join(dir, certificateFileName), 'not a certificate');
+    await expect(loadOrCreateCertificate(dir)).rejects.toThrow(/Không đọc được chứng chỉ[\s\S]*Cannot read the certificate/);
+  });
+
+  it('leaves no temporary files behind after writing the pair', async () => {
+    await loadOrCreateCertificate(dir);
+    expect(readdirSync(dir).sort()).toEqual([certificateFileName, privateKeyFileName].sort());
   });
 });

@@ -15,6 +15,18 @@ describe('failure window', () => {
     expect(window.isLimited('10.0.0.5', 61_000)).toBe(false);
   });
 
+  it('takes back an attempt that proved right, and only that one', () => {
+    const window = new FailureWindow(2, 60_000);
+    window.recordFailure('10.0.0.5', 1000);
+    window.recordFailure('10.0.0.5', 1001);
+    expect(window.isLimited('10.0.0.5', 1002)).toBe(true);
+    window.forgive('10.0.0.5', 1001);
+    expect(window.isLimited('10.0.0.5', 1002)).toBe(false);
+    window.forgive('10.0.0.5', 4242); // never recorded: nothing changes
+    window.recordFailure('10.0.0.5', 1003);
+    expect(window.isLimited('10.0.0.5', 1004)).toBe(true);
+  });
+
   it('forgets quiet keys when swept, so scanning many addresses cannot grow it for ever', () => {
     const window = new FailureWindow(5, 1000);
     for (let i = 0; i < 1000; i++) window.recordFailure(`10.0.${i >> 8}.${i & 255}`, 0);

@@ -1,6 +1,6 @@
 // The console store on a real SQLite file: migrations, reopen, repositories.
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -115,7 +115,7 @@ describe('store repositories', () => {
     store.close();
   });
 
-  it('stops offering an enrolment once it expires or is revoked, and wipes its key', () => {
+  it('stops offering an enrolment once it expires or is revoked, and wipes its code and key', () => {
     const store = openStoreFile(file);
     const now = 1_000_000;
     const a = store.enrolments.createEnrolment({ code: 'AAAA-AAAA-AAAA', derivedKey: 'a2V5', labId: null, ttlMs: 1000 }, now);
@@ -123,10 +123,29 @@ describe('store repositories', () => {
     expect(store.enrolments.activeEnrolments(now + 10).map((e) => e.id)).toEqual([a.id, b.id]);
     expect(store.enrolments.activeEnrolments(now + 1000).map((e) => e.id)).toEqual([b.id]);
     expect(store.enrolments.revokeEnrolment(b.id, now + 1)).toBe(true);
-    expect(store.enrolments.findEnrolment(b.id)?.derivedKey).toBeNull();
+    expect(store.enrolments.findEnrolment(b.id)).toMatchObject({ derivedKey: null, code: '', revokedAt: now + 1 });
+    expect(store.enrolments.revokeEnrolment(b.id, now + 2)).toBe(false);
+    expect(store.enrolments.forgetExpiredSecrets(now + 999)).toBe(0);
+    expect(store.enrolments.findEnrolment(a.id)).toMatchObject({ code: 'AAAA-AAAA-AAAA', derivedKey: 'a2V5' });
     expect(store.enrolments.forgetExpiredSecrets(now + 1000)).toBe(1);
     expect(store.enrolments.findEnrolment(a.id)).toMatchObject({ derivedKey: null, code: '' });
+    expect(store.enrolments.forgetExpiredSecrets(now + 5000)).toBe(0);
     store.close();
+  });
+
+  it('leaves no trace of a wiped code or key anywhere in the database file', () => {
+    const store = openStoreFile(file);
+    const now = Date.now();
+    // Distinctive strings, so a match in the raw bytes can only be these.
+    const revoked = store.enrolments.createEnrolment({ code: 'RVKD-7Q2M-9XDZ', derivedKey: 'cmV2b2tlZC1rZXktbWF0ZXJpYWw=', labId: null, ttlMs: 60_000 }, now);
+    store.enrolments.createEnrolment({ code: 'EXPD-4HTB-K7QW', derivedKey: 'ZXhwaXJlZC1rZXktbWF0ZXJpYWw=', labId: null, ttlMs: 1000 }, now);
+    store.enrolments.revokeEnrolment(revoked.id, now + 1);
+    store.enrolments.forgetExpiredSecrets(now + 1000);
+    store.close(); // folds the WAL into the file
+    const bytes = readFileSync(file).toString('latin1');
+    for (const secret of ['RVKD-7Q2M-9XDZ', 'cmV2b2tlZC1rZXktbWF0ZXJpYWw=', 'EXPD-4HTB-K7QW', 'ZXhwaXJlZC1rZXktbWF0ZXJpYWw=']) {
+      expect(bytes.includes(secret), secret).toBe(false);
+    }
   });
 
   it('rolls back every write of a failed transaction', () => {

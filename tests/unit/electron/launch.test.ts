@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findElectronShell, findIconsDir, shellSpawnArgs } from '../../../src/main/electron/launch.js';
+import { findElectronShell, findIconsDir, shellSpawnArgs } from '../../../src/main/shell-launch.js';
 
 const projectRoot = path.resolve(import.meta.dirname, '..', '..', '..');
 let root: string;

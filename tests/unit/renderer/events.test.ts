@@ -13,7 +13,7 @@ import { thumbnailStore } from '../../../src/renderer/state/thumbnails.js';
 import { lab, lesson, machine } from './fixtures.js';
 
 const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]).toString('base64');
-const thumbnail = (machineId: string, capturedAt = 1): ApiEvent => ({ type: 'thumbnail', machineId, width: 320, height: 180, capturedAt, jpegBase64: jpeg });
+const thumbnail = (machineId: string, capturedAt = 1): ApiEvent => ({ type: 'thumbnail', machineId, width: 320, height: 180, screen: 'all', capturedAt, jpegBase64: jpeg });
 const shown = () => Object.keys(thumbnailStore.getState().byMachine).sort();
 
 function outcome(commandId: string, command: string, finishedAt: number): CommandOutcome {

@@ -9,6 +9,8 @@ export interface RecordedCall {
   method: string;
   authorization: string | undefined;
   contentType: string | undefined;
+  /** The x-safelab-session header: which browser tab called. */
+  session: string | undefined;
   body: unknown;
 }
 
@@ -19,6 +21,8 @@ export interface FakeConsole {
   calls: RecordedCall[];
   /** Subprotocols offered by every event socket that connected. */
   offeredProtocols: string[][];
+  /** The path and query of every event socket that connected. */
+  eventPaths: string[];
   answers: Record<string, (input: unknown) => Answer>;
   connectedSockets(): number;
   broadcast(event: ApiEvent): void;
@@ -36,6 +40,7 @@ export function isErrorAnswer(answer: Answer): answer is { status: number; body:
 export async function startFakeConsole(token: string): Promise<FakeConsole> {
   const calls: RecordedCall[] = [];
   const offeredProtocols: string[][] = [];
+  const eventPaths: string[] = [];
   const answers: Record<string, (input: unknown) => Answer> = {};
   const sockets = new Set<WebSocket>();
   let refusing = false;
@@ -47,7 +52,13 @@ export async function startFakeConsole(token: string): Promise<FakeConsole> {
     request.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
       const body: unknown = text ? JSON.parse(text) : undefined;
-      calls.push({ method, authorization: request.headers.authorization, contentType: request.headers['content-type'], body });
+      calls.push({
+        method,
+        authorization: request.headers.authorization,
+        contentType: request.headers['content-type'],
+        session: request.headers['x-safelab-session'] as string | undefined,
+        body,
+      });
       const send = (status: number, payload: unknown) => {
         response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
       };
@@ -73,6 +84,7 @@ export async function startFakeConsole(token: string): Promise<FakeConsole> {
   server.on('upgrade', (request, socket, head) => {
     const offered = (request.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean);
     offeredProtocols.push(offered);
+    eventPaths.push(request.url ?? '');
     if (refusing || !offered.includes(`safelab.${token}`)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -90,6 +102,7 @@ export async function startFakeConsole(token: string): Promise<FakeConsole> {
     baseUrl: `http://127.0.0.1:${port}`,
     calls,
     offeredProtocols,
+    eventPaths,
     answers,
     connectedSockets: () => sockets.size,
     broadcast(event) {

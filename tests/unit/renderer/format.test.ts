@@ -45,9 +45,10 @@ describe('enrolment file and command line', () => {
     expect(enrolmentFileName).toBe('safelab-enrolment.json');
   });
 
-  it('gives both agent command lines with the best console address', () => {
+  it('gives the agent command lines, as run in the SafeLab folder, with the best console address', () => {
     const c = agentEnrolCommands(enrolment);
-    expect(c.withFile).toBe('safelab-agent enrol --enrolment-file safelab-enrolment.json');
-    expect(c.withCode).toBe('safelab-agent enrol --console wss://192.168.1.10:47100/agent --code K7Q2-M9XD-4HTB');
+    expect(c.withFile).toBe('node dist/agent/cli.js enrol --enrolment-file safelab-enrolment.json');
+    expect(c.withCode).toBe('node dist/agent/cli.js enrol --console wss://192.168.1.10:47100/agent --code K7Q2-M9XD-4HTB');
+    expect(c.run).toBe('node dist/agent/cli.js run');
   });
 });

@@ -1,7 +1,7 @@
 // The one-line result of a command, as the teacher reads it in either language.
 import { describe, expect, it } from 'vitest';
 import type { CommandOutcome, MachineResult } from '../../../src/shared/api/contract.js';
-import { allDone, resultReason, resultRows, summariseOutcome } from '../../../src/renderer/screens/results/summary.js';
+import { allDone, reasonKeys, resultDetail, resultReason, resultRows, summariseOutcome } from '../../../src/renderer/screens/results/summary.js';
 
 function outcome(command: string, results: Array<[string, MachineResult['status'], string?]>): CommandOutcome {
   return {
@@ -46,14 +46,38 @@ describe('command summary', () => {
     const o = outcome('lock', [
       ['PC-1', 'done'],
       ['PC-2', 'offline'],
-      ['PC-3', 'failed', 'no desktop session'],
+      ['PC-3', 'failed', 'command-failed'],
       ['PC-4', 'failed'],
     ]);
     expect(resultRows(o).map((r) => r.name)).toEqual(['PC-3', 'PC-4', 'PC-2', 'PC-1']);
-    const [noDesktop, noAnswer, offline, done] = resultRows(o);
-    expect(resultReason('vi', noDesktop!)).toBe('no desktop session');
+    const [failed, noAnswer, offline, done] = resultRows(o);
+    expect(resultReason('vi', failed!)).toBe('Máy báo lỗi khi thực hiện lệnh');
     expect(resultReason('en', noAnswer!)).toBe('Did not answer in time');
     expect(resultReason('vi', offline!)).toBe('Máy không kết nối với console');
     expect(resultReason('en', done!)).toBe('');
+  });
+
+  it('translates every reason code the console gives, and never shows a bare code in Vietnamese', () => {
+    const codes = ['timeout', 'disconnected', 'not-found', 'busy', 'command-failed', 'command-unsupported'];
+    for (const code of codes) {
+      const result: MachineResult = { machineId: 'm', name: 'PC-1', status: 'failed', reason: code };
+      const vi = resultReason('vi', result);
+      const en = resultReason('en', result);
+      expect(vi, code).not.toContain(code);
+      expect(en, code).not.toContain(code);
+      expect(vi, code).not.toBe(en);
+      expect(Object.keys(reasonKeys)).toContain(code);
+    }
+    // A code this console does not know yet is still a sentence, naming the code for IT staff.
+    const unknown: MachineResult = { machineId: 'm', name: 'PC-1', status: 'failed', reason: 'x11-grab-lost' };
+    expect(resultReason('vi', unknown)).toBe('Máy báo lỗi (x11-grab-lost)');
+    expect(resultReason('en', unknown)).toBe('The PC reported an error (x11-grab-lost)');
+  });
+
+  it('shows what the PC said only as a detail, under the translated reason', () => {
+    const result: MachineResult = { machineId: 'm', name: 'PC-3', status: 'failed', reason: 'command-failed', detail: 'cannot grab the keyboard: AlreadyGrabbed' };
+    expect(resultReason('vi', result)).toBe('Máy báo lỗi khi thực hiện lệnh');
+    expect(resultDetail(result)).toBe('cannot grab the keyboard: AlreadyGrabbed');
+    expect(resultDetail({ machineId: 'm', name: 'PC-1', status: 'done' })).toBe('');
   });
 });

@@ -45,8 +45,28 @@ describe('web transport', () => {
       method: 'labs.create',
       authorization: `Bearer ${token}`,
       contentType: 'application/json',
+      session: expect.stringMatching(/^[0-9a-f]{32}$/),
       body: { name: 'Phòng 2' },
     });
+  });
+
+  it('names one session per transport (a browser tab) on every request and on its event socket', async () => {
+    fake.answers['labs.list'] = () => [];
+    const { transport, links } = connect();
+    const other = createWebTransport({ baseUrl: fake.baseUrl, token, openSocket, random: () => 0 });
+    try {
+      await transport.call('labs.list', {});
+      await transport.call('labs.list', {});
+      await other.call('labs.list', {});
+      const [first, again, fromOther] = fake.calls.map((c) => c.session);
+      expect(again).toBe(first);
+      expect(fromOther).not.toBe(first);
+      transport.start();
+      await until('link open', () => links.includes('open'));
+      expect(fake.eventPaths).toEqual([`/api/events?session=${first}`]);
+    } finally {
+      other.stop();
+    }
   });
 
   it('passes null answers through (lessons.end with no lesson)', async () => {

@@ -1,5 +1,6 @@
-// A simulated student desktop for the demo lab and load tests: one 1366x768 "monitor" whose
-// picture is drawn from the clock and the lock/indicator/message state, encoded with sharp.
+// A simulated student desktop for the demo lab and load tests: one or more 1366x768 "monitors"
+// side by side, whose pictures are drawn from the clock and the lock/indicator/message state,
+// encoded with sharp. Each monitor shows its own app; the whole desktop shows them all.
 // It runs the real agent core; only the screen is made up. sharp is loaded on the first capture,
 // so an idle simulated PC costs what an idle real agent costs.
 
@@ -12,7 +13,18 @@ import type {
   SessionInfo,
 } from '../session-desktop.js';
 import { loadSharp } from '../sharp.js';
-import { renderScreenSvg, simulatedScreenHeightPx, simulatedScreenWidthPx, type ScreenView } from './screen.js';
+import { renderDesktopSvg, simulatedScreenHeightPx, simulatedScreenWidthPx, type ScreenView } from './screen.js';
+
+/** Most monitors a simulated PC may have. */
+export const maxSimulatedScreens = 4;
+/** Env: how many monitors simulated PCs get (default 1), e.g. to try the live view's monitor choice. */
+export const simulatedScreensEnvVar = 'SAFELAB_SIMULATED_SCREENS';
+
+/** The monitor count from the environment; anything but 1..maxSimulatedScreens means one. */
+export function simulatedScreensFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env[simulatedScreensEnvVar]);
+  return Number.isInteger(n) && n >= 1 && n <= maxSimulatedScreens ? n : 1;
+}
 
 export interface SimulatedDesktopOptions {
   /** Machine name drawn on the screen; also gives the simulated user (hs07 for "...07"). */
@@ -21,6 +33,8 @@ export interface SimulatedDesktopOptions {
   log?: (line: string) => void;
   /** Clock, replaceable in tests. */
   now?: () => number;
+  /** Monitors side by side, 1..maxSimulatedScreens (default 1). */
+  screens?: number;
 }
 
 /** "lab1-pc07" -> "hs07": a student account name as school labs often number them. */
@@ -62,11 +76,21 @@ export class SimulatedDesktop implements SessionDesktop {
     this.log = options.log ?? (() => {});
     this.now = options.now ?? Date.now;
     this.seed = seedFor(options.hostname);
+    const count = options.screens ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > maxSimulatedScreens) {
+      throw new Error(`a simulated PC has 1 to ${maxSimulatedScreens} screens, not ${count}`);
+    }
     this.session = {
       user: simulatedUserFor(options.hostname),
-      screens: [
-        { id: 0, name: `Simulated ${simulatedScreenWidthPx}x${simulatedScreenHeightPx}`, x: 0, y: 0, width: simulatedScreenWidthPx, height: simulatedScreenHeightPx, primary: true },
-      ],
+      screens: Array.from({ length: count }, (_, i) => ({
+        id: i,
+        name: `Simulated ${simulatedScreenWidthPx}x${simulatedScreenHeightPx}${count > 1 ? ` #${i + 1}` : ''}`,
+        x: i * simulatedScreenWidthPx,
+        y: 0,
+        width: simulatedScreenWidthPx,
+        height: simulatedScreenHeightPx,
+        primary: i === 0,
+      })),
     };
   }
 
@@ -96,29 +120,35 @@ export class SimulatedDesktop implements SessionDesktop {
   }
 
   async capture(request: CaptureRequest): Promise<CapturedImage> {
-    if (request.screen !== 'all' && request.screen !== 0) {
-      throw new Error(`no screen ${request.screen} on this PC (it has one)`);
+    const count = this.session.screens.length;
+    if (request.screen !== 'all' && !(Number.isInteger(request.screen) && request.screen >= 0 && request.screen < count)) {
+      throw new Error(`no screen ${request.screen} on this PC (it has ${count})`);
     }
+    const monitors = request.screen === 'all' ? Array.from({ length: count }, (_, i) => i) : [request.screen];
+    const fullWidth = monitors.length * simulatedScreenWidthPx;
     // Never upscale; keep the aspect ratio.
-    const width = Math.max(1, Math.min(Math.round(request.width), simulatedScreenWidthPx));
-    const height = Math.max(1, Math.round((simulatedScreenHeightPx * width) / simulatedScreenWidthPx));
+    const width = Math.max(1, Math.min(Math.round(request.width), fullWidth));
+    const height = Math.max(1, Math.round((simulatedScreenHeightPx * width) / fullWidth));
     const now = this.now();
     const second = Math.floor(now / 1000);
-    const key = `${second}|${this.version}|${width}|${request.quality}`;
+    const key = `${second}|${this.version}|${request.screen}|${width}|${request.quality}`;
     if (this.cache && this.cache.key === key) return this.cache.image;
 
-    const view: ScreenView = {
+    const views: ScreenView[] = monitors.map((monitor) => ({
       machineName: this.hostname,
+      monitor: monitor + 1,
       user: this.session.user,
       now,
       language: this.indicator.visible ? this.indicator.language : this.language,
-      seed: this.seed,
+      // Each monitor shows its own app.
+      seed: this.seed + monitor * 5,
       locked: this.locked,
       lockMessage: this.lockMessage,
       indicator: this.indicator,
-      message: this.message,
-    };
-    const svg = renderScreenSvg(view, width, height);
+      // A teacher message pops up on the main monitor.
+      message: monitor === 0 ? this.message : null,
+    }));
+    const svg = renderDesktopSvg(views, width, height);
     const sharp = await loadSharp();
     const { data, info } = await sharp(Buffer.from(svg))
       .flatten({ background: '#000000' })
@@ -163,6 +193,7 @@ export class SimulatedDesktop implements SessionDesktop {
   }
 }
 
+/** A simulated desktop; its monitor count comes from SAFELAB_SIMULATED_SCREENS unless given. */
 export function createSimulatedDesktop(options: SimulatedDesktopOptions): SessionDesktop & SimulatedDesktop {
-  return new SimulatedDesktop(options);
+  return new SimulatedDesktop({ ...options, screens: options.screens ?? simulatedScreensFromEnv() });
 }

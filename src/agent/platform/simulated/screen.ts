@@ -37,6 +37,8 @@ export const activities: readonly Activity[] = [
 
 export interface ScreenView {
   machineName: string;
+  /** 1-based monitor number, drawn on every monitor but the first of a multi-monitor PC. */
+  monitor?: number;
   user: string | null;
   now: number;
   language: Language;
@@ -145,9 +147,10 @@ function workingScreen(view: ScreenView): string {
   svg += `<rect x="${w - 420}" y="${contentY + 80}" width="340" height="220" rx="8" fill="${activity.accent}" opacity="0.18"/>`;
   // Taskbar with the machine name, user and time.
   const user = view.user ? translate(lang, 'student.screen.user', { user: view.user }) : translate(lang, 'student.screen.noUser');
+  const monitor = view.monitor !== undefined && view.monitor > 1 ? ` · #${view.monitor}` : '';
   svg +=
     `<rect x="0" y="${taskbarY}" width="${w}" height="44" fill="#1f2933"/>` +
-    textLines([`${view.machineName} · ${user}`], 20, taskbarY + 29, 18, '#e4e7eb') +
+    textLines([`${view.machineName}${monitor} · ${user}`], 20, taskbarY + 29, 18, '#e4e7eb') +
     textLines([clock(view.now)], w - 20, taskbarY + 29, 20, '#ffffff', 'end');
 
   if (view.message && view.now - view.message.shownAt < messageVisibleMs) {
@@ -178,11 +181,20 @@ function indicatorBadge(view: ScreenView): string {
   );
 }
 
+function monitorBody(view: ScreenView): string {
+  return (view.locked ? lockScreen(view) : workingScreen(view)) + indicatorBadge(view);
+}
+
 /** The whole screen as SVG, drawn at `outWidth` x `outHeight` (the viewBox keeps 1366x768). */
 export function renderScreenSvg(view: ScreenView, outWidth: number, outHeight: number): string {
-  const body = view.locked ? lockScreen(view) : workingScreen(view);
+  return renderDesktopSvg([view], outWidth, outHeight);
+}
+
+/** Several monitors side by side (left to right, as `views` lists them) as one desktop picture. */
+export function renderDesktopSvg(views: readonly ScreenView[], outWidth: number, outHeight: number): string {
+  const monitors = views.map((view, i) => `<g transform="translate(${i * simulatedScreenWidthPx},0)">${monitorBody(view)}</g>`).join('');
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${outWidth}" height="${outHeight}" ` +
-    `viewBox="0 0 ${simulatedScreenWidthPx} ${simulatedScreenHeightPx}">${body}${indicatorBadge(view)}</svg>`
+    `viewBox="0 0 ${views.length * simulatedScreenWidthPx} ${simulatedScreenHeightPx}">${monitors}</svg>`
   );
 }

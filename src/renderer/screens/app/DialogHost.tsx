@@ -27,7 +27,7 @@ export function DialogHost() {
     case 'removeMachine':
       return <RemoveMachineDialog machineId={open.machineId} />;
     case 'liveView':
-      return <LiveViewDialog key={open.machineId} machineId={open.machineId} />;
+      return <LiveViewDialog key={open.machineId} machineId={open.machineId} screen={open.screen ?? 'all'} />;
     case 'baselineProfile':
       return <BaselineProfileDialog labId={open.labId} />;
     case 'lessonProfile':

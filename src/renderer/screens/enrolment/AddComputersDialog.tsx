@@ -142,6 +142,7 @@ export function AddComputersDialog() {
           </ol>
           <CommandLine label={t('ui.enrol.commandFile')} text={commands.withFile} />
           <CommandLine label={t('ui.enrol.commandCode')} text={commands.withCode} />
+          <CommandLine label={t('ui.enrol.commandRun')} text={commands.run} />
         </>
       )}
       <div className="dialog-actions">

@@ -4,7 +4,7 @@ import { formatTime } from '../../format/format.js';
 import { useText, useUserText } from '../../i18n/use-text.js';
 import { useCommands } from '../../state/commands.js';
 import { useLanguage } from '../../state/language.js';
-import { allDone, resultReason, resultRows, summariseOutcome } from './summary.js';
+import { allDone, resultDetail, resultReason, resultRows, summariseOutcome } from './summary.js';
 
 export function ResultsPanel() {
   const t = useText();
@@ -58,7 +58,14 @@ export function ResultsPanel() {
                   <tr key={r.machineId} className={`row-${r.status}`}>
                     <th scope="row">{r.name}</th>
                     <td>{t(`ui.result.status.${r.status}`)}</td>
-                    <td>{resultReason(language, r)}</td>
+                    <td>
+                      {resultReason(language, r)}
+                      {resultDetail(r) && (
+                        <span className="result-detail muted" title={t('ui.result.detailFromPc')}>
+                          {t('ui.result.detailFromPc')}: {resultDetail(r)}
+                        </span>
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>

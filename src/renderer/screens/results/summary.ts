@@ -39,12 +39,30 @@ export function allDone(outcome: CommandOutcome): boolean {
   return outcome.results.every((r) => r.status === 'done');
 }
 
-/** Per-machine reason as the teacher should read it. */
+/** Catalogue key of each reason code a result may carry; anything else reads as "other". */
+export const reasonKeys: Readonly<Record<string, string>> = {
+  timeout: 'ui.result.reason.timeout',
+  pending: 'ui.result.reason.timeout',
+  disconnected: 'ui.result.reason.disconnected',
+  'not-found': 'ui.result.reason.notFound',
+  busy: 'ui.result.reason.busy',
+  'command-failed': 'ui.result.reason.commandFailed',
+  'command-unsupported': 'ui.result.reason.unsupported',
+  failed: 'ui.result.reason.commandFailed',
+};
+
+/** Per-machine reason as the teacher should read it, in their language. */
 export function resultReason(language: Language, result: MachineResult): string {
   if (result.status === 'done') return '';
   if (result.status === 'offline') return translate(language, 'ui.result.reason.offline');
-  if (!result.reason || result.reason === 'timeout') return translate(language, 'ui.result.reason.timeout');
-  return result.reason;
+  const code = result.reason ?? 'timeout';
+  const key = Object.hasOwn(reasonKeys, code) ? reasonKeys[code]! : 'ui.result.reason.other';
+  return translate(language, key, { code });
+}
+
+/** What the PC itself said (often English, from the OS): shown under the reason, as detail only. */
+export function resultDetail(result: MachineResult): string {
+  return result.status === 'failed' && result.detail ? result.detail : '';
 }
 
 /** Results in name order, problems first, for the details table. */

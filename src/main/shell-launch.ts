@@ -1,7 +1,9 @@
-// How the run command (start.ts, plain Node) finds the desktop shell: Electron's binary plus the built shell.
+// How the run command (start.ts, plain Node) finds the desktop shell: Electron's binary plus the
+// built shell; the shell (main/electron/main.ts) finds its own files and icons the same way.
 //
 // Plain Node: it must not import 'electron' (from Node that package only names its binary, and
-// it is an optional dependency that is often absent), so it asks `require` for it and copes.
+// it is an optional dependency that is often absent), so it asks `require` for it and copes. It
+// lives outside main/electron because the console core's start command uses it.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,9 +23,9 @@ export interface ElectronShell {
 
 export type ShellLookup = { found: true; shell: ElectronShell } | { found: false; reason: 'electron-not-installed' | 'shell-not-built'; detail: string };
 
-/** dist/ of this build, seen from dist/main/electron/launch.js (or src/main/electron under vite-node). */
+/** dist/ of this build, seen from dist/main/shell-launch.js (or src/ under vite-node). */
 export function distDirFromHere(moduleUrl: string = import.meta.url): string {
-  return path.resolve(path.dirname(fileURLToPath(moduleUrl)), '..', '..');
+  return path.resolve(path.dirname(fileURLToPath(moduleUrl)), '..');
 }
 
 /** The built shell's files under `distDir`. */
