@@ -47,7 +47,12 @@ export interface XEvent {
   event?: number;
   /** ConfigureNotify only: the window that was configured (the package's name for it). */
   wid1?: number;
+  /** ConfigureNotify: the sibling the window now sits directly above (0: bottom of the stack). */
+  aboveSibling?: number;
+  /** CreateNotify: the new window's parent. */
   parent?: number;
+  /** CirculateNotify: 0 PlaceOnTop, 1 PlaceOnBottom. */
+  place?: number;
   /** FocusIn/Out, Enter/Leave: 0 Normal, 1 Grab, 2 Ungrab, 3 WhileGrabbed. */
   mode?: number;
   /** VisibilityNotify: 0 Unobscured, 1 PartiallyObscured, 2 FullyObscured. */
@@ -134,6 +139,8 @@ interface RawDisplay {
   screen: RawScreen[];
   max_request_length?: number;
   image_byte_order: number;
+  min_keycode?: number;
+  max_keycode?: number;
   format?: Record<number, { bits_per_pixel: number; scanline_pad: number }>;
 }
 
@@ -154,6 +161,16 @@ export interface Extensions {
   xinerama: RawExtension | null;
   shape: RawExtension | null;
   damage: RawExtension | null;
+  /** X-Resource ≥ 1.2: which process each client is (the contested-lock defence). */
+  res: RawExtension | null;
+  /** XTEST: synthetic key presses (breaking a foreign grab) and imperviousness to server grabs. */
+  xtest: RawExtension | null;
+}
+
+/** One client of the X server as X-Resource reports it: its XID base and its process (local clients only). */
+export interface XClientId {
+  resourceBase: number;
+  pid: number | null;
 }
 
 export type ClosedReason = 'closed-by-us' | 'connection-lost';
@@ -166,7 +183,9 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
   readonly pixelBytes: number;
   readonly imageMsbFirst: boolean;
   readonly maxRequestBytes: number;
-  readonly extensions: Extensions = { randr: null, xinerama: null, shape: null, damage: null };
+  readonly extensions: Extensions = { randr: null, xinerama: null, shape: null, damage: null, res: null, xtest: null };
+  /** Lowest and highest key codes of the server (the keyboard mapping covers this range). */
+  readonly keycodeRange: { min: number; max: number };
   private readonly raw: RawClient;
   private readonly pending = new Set<(err: Error) => void>();
   private closedReason: ClosedReason | null = null;
@@ -182,6 +201,7 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
     this.imageMsbFirst = raw.image_byte_order === 1;
     // max_request_length is in 4-byte units (after BIG-REQUESTS when the server has it).
     this.maxRequestBytes = (raw.max_request_length ?? 65535) * 4;
+    this.keycodeRange = { min: raw.min_keycode ?? 8, max: raw.max_keycode ?? 255 };
     forgetOtherServersAtoms(this.raw);
     this.raw.on('event', (ev: XEvent) => this.emit('event', ev));
     // Errors of requests sent without a callback (a window that vanished under us): report, never crash.
@@ -483,7 +503,89 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
     return reply.data;
   }
 
+  /** Disconnects the client that created `resource` (any XID of it), as xkill does. */
+  killClient(resource: number): void {
+    this.send('KillClient', resource);
+  }
+
+  /** Raw bytes of a property (any type, format 8), or null when it is not set. */
+  async propertyBytes(wid: number, atom: number, maxBytes = 64 * 1024): Promise<Buffer | null> {
+    const p = await this.call<{ type: number; data: Buffer }>('GetProperty', 0, wid, atom, 0, 0, Math.ceil(maxBytes / 4));
+    return p.type === 0 ? null : Buffer.from(p.data);
+  }
+
+  /** Replaces a format-8 property of `type`. */
+  setPropertyBytes(wid: number, atom: number, type: number, data: Buffer): void {
+    this.send('ChangeProperty', 0, wid, atom, type, 8, data);
+  }
+
+  /** Key codes whose first keysym is each of `keysyms` (from the core keyboard mapping); missing ones are absent. */
+  async keycodesFor(keysyms: readonly number[]): Promise<Map<number, number>> {
+    const { min, max } = this.keycodeRange;
+    const rows = await this.call<number[][]>('GetKeyboardMapping', min, max - min + 1);
+    const found = new Map<number, number>();
+    rows.forEach((row, i) => {
+      for (const keysym of keysyms) if (!found.has(keysym) && row[0] === keysym) found.set(keysym, min + i);
+    });
+    return found;
+  }
+
   // ---- extensions ------------------------------------------------------------------------
+
+  /**
+   * X-Resource: every client of the server with its process id (LocalClientPID, known for
+   * clients on this machine). Null without X-Resource 1.2.
+   */
+  clientIds(): Promise<XClientId[] | null> {
+    const res = this.extensions.res;
+    if (!res || this.closedReason) return Promise.resolve(null);
+    type RawId = { client: number; mask: number; value: number[] };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`X display ${this.display} did not answer QueryClientIds within ${replyTimeoutMs} ms`)), replyTimeoutMs);
+      const done = (err: Error | null, ids?: RawId[]): void => {
+        if (!this.pending.delete(onClose)) return;
+        clearTimeout(timer);
+        if (err) return reject(err);
+        const byClient = new Map<number, XClientId>();
+        for (const id of ids ?? []) {
+          const entry = byClient.get(id.client) ?? { resourceBase: id.client, pid: null };
+          if (id.mask === 2 && id.value.length > 0) entry.pid = id.value[0]!;
+          byClient.set(id.client, entry);
+        }
+        resolve([...byClient.values()]);
+      };
+      const onClose = (err: Error): void => done(err);
+      this.pending.add(onClose);
+      try {
+        // client 0 = every client; mask LocalClientPID (2) and ClientXID (1) so clients without a PID are listed too.
+        (res['QueryClientIds'] as (specs: Array<{ client: number; mask: number }>, cb: XCallback<RawId[]>) => void)([{ client: 0, mask: 3 }], (err, ids) => {
+          done(err ?? null, ids);
+          return true;
+        });
+      } catch (e) {
+        done(e as Error);
+      }
+    });
+  }
+
+  /** XTEST: presses (true) or releases (false) a key, as if typed on the keyboard. */
+  fakeKey(keycode: number, press: boolean): boolean {
+    const xtest = this.extensions.xtest;
+    if (!xtest || this.closedReason) return false;
+    (xtest['FakeInput'] as (type: number, detail: number, time: number, wid: number, x: number, y: number) => void)(press ? 2 : 3, keycode, 0, 0, 0, 0);
+    return true;
+  }
+
+  /**
+   * XTEST GrabControl: our requests keep being served while another client holds a server grab
+   * (a student's XGrabServer would otherwise freeze the lock's repairs). False without XTEST.
+   */
+  imperviousToServerGrabs(): boolean {
+    const xtest = this.extensions.xtest;
+    if (!xtest || this.closedReason) return false;
+    (xtest['GrabControl'] as (impervious: boolean) => void)(true);
+    return true;
+  }
 
   private async loadExtensions(): Promise<void> {
     const load = (name: string): Promise<RawExtension | null> =>
@@ -494,11 +596,16 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
           resolve(null);
         }
       });
-    const [randr, xinerama, shape, damage] = await Promise.all([load('randr'), load('xinerama'), load('shape'), load('damage')]);
-    this.extensions.randr = randr;
-    this.extensions.xinerama = xinerama;
-    this.extensions.shape = shape;
-    this.extensions.damage = damage;
+    const [randr, xinerama, shape, damage, res, xtest] = await Promise.all(
+      ['randr', 'xinerama', 'shape', 'damage', 'res', 'xtest'].map(load),
+    );
+    this.extensions.randr = randr ?? null;
+    this.extensions.xinerama = xinerama ?? null;
+    this.extensions.shape = shape ?? null;
+    this.extensions.damage = damage ?? null;
+    // QueryClientIds came with X-Resource 1.2; an older server only tells us nothing.
+    this.extensions.res = res && ((res['major'] as number) > 1 || (res['major'] === 1 && (res['minor'] as number) >= 2)) ? res : null;
+    this.extensions.xtest = xtest ?? null;
     if (randr) {
       // The package parses RRScreenChangeNotify only; name RRNotify (output/CRTC changes) too.
       this.raw.eventParsers[randr.firstEvent + 1] = (type, seq, _extra, code) => ({ type, name: 'RRNotify', state: code, wid: 0, mode: seq });
