@@ -4,6 +4,7 @@
 // the student's programs (run here as a user id no other process has, so pausing cannot reach the
 // test runner or another test), stays on screen with input blocked, and resumes them on unlock.
 
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,9 @@ import { contestLossCount, maxLinesPerKindPerEpisode } from '../../../src/agent/
 import { LinuxDesktop } from '../../../src/agent/platform/linux/desktop.js';
 import { colours } from '../../../src/agent/platform/linux/panels.js';
 import type { LockIssue } from '../../../src/agent/platform/session-desktop.js';
+import { builtFile } from '../helpers/paths.js';
 import {
+  fixtures,
   isViewable,
   near,
   pixel,
@@ -25,6 +28,7 @@ import {
   tool,
   waitFor,
   windowsNamed,
+  stopProcess,
   type ClientProcess,
   type Xvfb,
 } from './x-session.js';
@@ -251,5 +255,39 @@ describe('a lock a student fights', () => {
     expect(await reaches(x.display, recorder, 'click')).toBe(false);
     await desktop.unlock();
     await waitFor('the grabber to run again', () => processState(grabber.pid) !== 'T', 2_000);
+  });
+
+  it('resumes the programs a crashed agent left paused when the agent starts again', async () => {
+    builtFile('agent/platform/linux/desktop.js');
+    await desktop.close();
+    const recoveryFile = join(recoveryDir, 'crash.json');
+    const killer = startClient(x.display, 'kill-loop.cjs', [], student);
+    attackers.push(killer);
+    await killer.waitForLine(/^ready/);
+    const agent = spawn(process.execPath, [fixtures + 'contested-agent.mjs', recoveryFile], { env: { ...process.env, DISPLAY: x.display }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    agent.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    agent.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor('the agent to pause the killer', () => /^paused (.*)$/m.exec(out)?.[1]!.split(',').includes(String(killer.pid)), escalationMs + 5_000).catch((e: Error) => {
+        throw new Error(`${e.message}\n${out}`);
+      });
+      agent.kill('SIGKILL');
+      await stopProcess(agent);
+      // The crash left it paused, and the recovery file says so.
+      expect(processState(killer.pid)).toBe('T');
+      expect(existsSync(recoveryFile)).toBe(true);
+    } finally {
+      await stopProcess(agent);
+    }
+
+    const alive = aliveLines(killer);
+    desktop = new LinuxDesktop({ display: x.display, recoveryFile, log: (line) => log.push({ at: Date.now(), line }) });
+    await desktop.start();
+    await waitFor('the killer to run again', () => processState(killer.pid) !== 'T' && aliveLines(killer) > alive + 1, 2_000);
+    expect(existsSync(recoveryFile)).toBe(false);
+    expect(log.some((l) => l.line.includes('lock.programs-resumed count=1 reason=left-paused-by-previous-run'))).toBe(true);
+    // The unlock the crashed agent never did: the lock window died with its connection.
+    await waitFor('no lock window left', async () => (await windowsNamed(x.display, 'SafeLab lock')).length === 0, 2_000);
   });
 });

@@ -187,11 +187,12 @@ export class LinuxDesktop implements SessionDesktop {
     this.wanted.lockMessage = message;
     return this.serial(async () => {
       await this.start();
+      const conn = this.conn;
       try {
         await this.applyLock();
       } catch (e) {
         // Killed while we built it: the reconnect puts the lock back; wait for that below.
-        if (this.conn && !this.conn.closed) throw e;
+        if (conn && !conn.closed) throw e;
       }
       if (!(await this.whenLockShown()) && !this.contest.contested) {
         throw new Error(`the lock could not be shown on X display ${this.display} within ${lockShowMaxMs} ms`);
