@@ -190,6 +190,41 @@ export async function isViewable(display: string, wid: number): Promise<boolean>
   return /Map State: IsViewable/.test(out);
 }
 
+export interface WindowManager {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts openbox (Debian package `openbox`) on `display` with the distribution's configuration
+ * (Alt+Tab, Alt+F4, Super+D…), not ours, and waits until it manages the screen.
+ */
+export async function startWindowManager(display: string): Promise<WindowManager> {
+  const proc = spawn('openbox', ['--sm-disable', '--config-file', '/etc/xdg/openbox/rc.xml'], {
+    env: { ...process.env, DISPLAY: display },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const failed = new Promise<never>((_, reject) => {
+    proc.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot start openbox: ${e.code === 'ENOENT' ? 'it is not installed (Debian: apt-get install openbox)' : e.message}`)));
+    proc.once('exit', (code) => reject(new Error(`openbox exited (${code}): ${stderr}`)));
+  });
+  const managing = waitFor('openbox to manage the screen', async () => /window id #/.test(await tool(display, 'xprop', ['-root', '_NET_SUPPORTING_WM_CHECK']).catch(() => '')), startTimeoutMs, 50);
+  try {
+    await Promise.race([managing, failed]);
+  } catch (e) {
+    await stopProcess(proc);
+    throw e;
+  }
+  failed.catch(() => undefined);
+  return { stop: () => stopProcess(proc) };
+}
+
+/** The window holding the keyboard focus (xdotool getwindowfocus). */
+export async function focusedWindow(display: string): Promise<number> {
+  return Number((await tool(display, 'xdotool', ['getwindowfocus'])).trim());
+}
+
 /** The process's state letter from /proc ("T" stopped, "S" sleeping, "R" running…); null when it is gone. */
 export function processState(pid: number): string | null {
   try {
@@ -201,14 +236,14 @@ export function processState(pid: number): string | null {
 }
 
 /** The X tools these tests drive. A machine without them must fail loudly, never skip quietly. */
-export const requiredXTools = ['Xvfb', 'xdotool', 'xwininfo', 'xrandr', 'xkill', 'import', 'setxkbmap', 'xkbcomp'] as const;
+export const requiredXTools = ['Xvfb', 'xdotool', 'xwininfo', 'xprop', 'xrandr', 'xkill', 'import', 'setxkbmap', 'xkbcomp', 'openbox'] as const;
 
 /** Throws, naming the Debian packages, when an X tool the tests need is missing. */
 export function requireXTools(tools: readonly string[] = requiredXTools): void {
   const missing = tools.filter((t) => !onPath(t));
   if (missing.length > 0) {
     throw new Error(
-      `the X tests need ${missing.join(', ')} on PATH (Debian: apt-get install xvfb xdotool x11-utils x11-xserver-utils x11-apps x11-xkb-utils imagemagick; .ci/run installs them)`,
+      `the X tests need ${missing.join(', ')} on PATH (Debian: apt-get install xvfb xdotool x11-utils x11-xserver-utils x11-apps x11-xkb-utils imagemagick openbox; .ci/run installs them)`,
     );
   }
 }

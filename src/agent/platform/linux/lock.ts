@@ -57,6 +57,13 @@ export const restackCheckDelayMs = 150;
  */
 export const inputSettleMaxMs = 2_000;
 
+/**
+ * On unlock, how long we wait for a window manager to show the windows the lock had hidden before
+ * giving the keyboard focus back (looking every remapPollMs).
+ */
+export const remapWaitMs = 1_000;
+export const remapPollMs = 20;
+
 export interface LockContent {
   /** Picture of the panel for a monitor of this size (cached by the caller). */
   panelFor(width: number, height: number): Promise<ServerImage>;
@@ -175,6 +182,7 @@ export class ScreenLock {
       if (!this.engagedFlag) {
         this.engagedFlag = true;
         this.pointerBefore = await this.conn.pointerPosition().catch(() => null);
+        this.focusBefore = await this.conn.inputFocus().catch(() => null);
         await this.buildCover();
         this.timer = setInterval(() => this.requestCheck(0), lockWatchIntervalMs);
         this.timer.unref();
@@ -219,8 +227,10 @@ export class ScreenLock {
       const hidden = this.deps.hiddenWindows.splice(0);
       for (const wid of hidden) this.conn.mapWindow(wid);
       if (this.cover !== null) this.conn.destroyWindow(this.cover);
-      if (hidden.length > 0 && this.focusBefore) {
-        await this.conn.sync().catch(() => undefined);
+      // A window manager maps a hidden window again in its own time (MapRequest, new frame) and may
+      // focus it: wait for that, then give the focus back to the window that had it before the lock.
+      if (hidden.length > 0) await this.whenViewable(hidden);
+      if (this.focusBefore) {
         await this.conn.setInputFocus(this.focusBefore.window, this.focusBefore.revertTo).catch(() => false);
       }
       this.focusBefore = null;
@@ -356,6 +366,16 @@ export class ScreenLock {
         });
     }, Math.max(0, due - Date.now()));
     this.checkTimer.unref();
+  }
+
+  /** Waits (bounded by remapWaitMs) until every window is viewable again; gone ones do not count. */
+  private async whenViewable(windows: readonly number[]): Promise<void> {
+    const deadline = Date.now() + remapWaitMs;
+    for (;;) {
+      const states = await Promise.all(windows.map((w) => this.conn.windowAttributes(w).catch(() => null)));
+      if (states.every((a) => a === null || a.mapState === 2) || Date.now() >= deadline) return;
+      await new Promise((r) => setTimeout(r, remapPollMs));
+    }
   }
 
   private isOwn(wid: number): boolean {
@@ -533,7 +553,6 @@ export class ScreenLock {
   private async hideWindowsUntilGrabbed(cover: number): Promise<(GrabResult & { hidden: number }) | null> {
     const ours = new Set([...this.windows(), ...this.deps.ownWindows()]);
     const topFirst = (await this.conn.children(this.conn.root)).reverse();
-    this.focusBefore ??= await this.conn.inputFocus().catch(() => null);
     let hidden = 0;
     let result: (GrabResult & { hidden: number }) | null = null;
     const hide = async (wid: number): Promise<boolean> => {
