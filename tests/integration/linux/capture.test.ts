@@ -2,9 +2,12 @@
 // and for the whole desktop, and session info follows the screens.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLinuxDesktop } from '../../../src/agent/platform/linux/desktop.js';
-import type { SessionDesktop, SessionInfo } from '../../../src/agent/platform/session-desktop.js';
-import { decodeJpeg, near, pixel, startClient, startXvfb, tool, waitFor, type ClientProcess, type Xvfb } from './x-session.js';
+import { ScreenCapture } from '../../../src/agent/platform/linux/capture.js';
+import { createLinuxDesktop, LinuxDesktop } from '../../../src/agent/platform/linux/desktop.js';
+import { readScreens } from '../../../src/agent/platform/linux/screens.js';
+import { XConnection } from '../../../src/agent/platform/linux/x-connection.js';
+import type { SessionInfo } from '../../../src/agent/platform/session-desktop.js';
+import { decodeJpeg, near, pixel, requireXTools, startClient, startXvfb, tool, waitFor, type ClientProcess, type Xvfb } from './x-session.js';
 
 const red = 0xff0000;
 const blue = 0x0000ff;
@@ -12,13 +15,16 @@ const blue = 0x0000ff;
 describe('capture of one screen', () => {
   let x: Xvfb;
   let paint: ClientProcess;
-  let desktop: SessionDesktop;
+  let desktop: LinuxDesktop;
+  const log: string[] = [];
 
   beforeAll(async () => {
+    requireXTools();
     x = await startXvfb(1280, 720);
     paint = startClient(x.display, 'colour-windows.cjs', ['0,0,640,720,ff0000', '640,0,640,720,0000ff']);
     await paint.waitForLine(/^ready/);
-    desktop = await createLinuxDesktop({ display: x.display });
+    desktop = new LinuxDesktop({ display: x.display, log: (l) => log.push(l) });
+    await desktop.start();
   });
 
   afterAll(async () => {
@@ -35,6 +41,31 @@ describe('capture of one screen', () => {
     expect([image.width, image.height]).toEqual([320, 180]);
     expect(near(pixel(image, 80, 90), red)).toBe(true);
     expect(near(pixel(image, 240, 90), blue)).toBe(true);
+  });
+
+  it('reads the screen through MIT-SHM, not over the X socket', async () => {
+    const before = desktop.captureReads();
+    await desktop.capture({ width: 320, quality: 61, screen: 0 });
+    expect(desktop.captureReads()).toEqual({ ...before, shm: before.shm + 1 });
+    expect(log.filter((l) => l.startsWith('capture.'))).toEqual([]);
+  });
+
+  it('reads the screen with node-screenshots when asked to, and leaves DISPLAY alone', async () => {
+    const native = new LinuxDesktop({ display: x.display, capture: 'native', log: (l) => log.push(l) });
+    await native.start();
+    const saved = process.env['DISPLAY'];
+    process.env['DISPLAY'] = ':4242';
+    try {
+      const image = await decodeJpeg((await native.capture({ width: 320, quality: 60, screen: 0 })).jpeg);
+      expect(near(pixel(image, 80, 90), red)).toBe(true);
+      // node-screenshots saw our display for the call only; the process keeps its own.
+      expect(process.env['DISPLAY']).toBe(':4242');
+    } finally {
+      if (saved === undefined) delete process.env['DISPLAY'];
+      else process.env['DISPLAY'] = saved;
+      await native.close();
+    }
+    expect(native.captureReads()).toEqual({ shm: 0, getImage: 0, native: 1 });
   });
 
   it('never scales a screen up', async () => {
@@ -94,7 +125,8 @@ describe('capture of one screen', () => {
 describe('capture of two monitors', () => {
   let x: Xvfb;
   let paint: ClientProcess;
-  let desktop: SessionDesktop;
+  let desktop: LinuxDesktop;
+  const log: string[] = [];
 
   beforeAll(async () => {
     x = await startXvfb(1280, 720);
@@ -104,13 +136,23 @@ describe('capture of two monitors', () => {
     await tool(x.display, 'xrandr', ['--setmonitor', 'right', '640/170x720/190+640+0', 'none']);
     paint = startClient(x.display, 'colour-windows.cjs', ['0,0,640,720,ff0000', '640,0,640,720,0000ff']);
     await paint.waitForLine(/^ready/);
-    desktop = await createLinuxDesktop({ display: x.display });
+    desktop = new LinuxDesktop({ display: x.display, log: (l) => log.push(l) });
+    await desktop.start();
   });
 
   afterAll(async () => {
     await desktop?.close();
     await paint?.stop();
     await x?.stop();
+  });
+
+  it('reads both monitors through MIT-SHM', async () => {
+    const start = desktop.captureReads();
+    await desktop.capture({ width: 320, quality: 62, screen: 0 });
+    await desktop.capture({ width: 320, quality: 62, screen: 1 });
+    await desktop.capture({ width: 320, quality: 63, screen: 'all' });
+    expect(desktop.captureReads()).toEqual({ ...start, shm: start.shm + 4 });
+    expect(log.filter((l) => l.startsWith('capture.'))).toEqual([]);
   });
 
   it('lists both monitors, left to right, the first as primary', () => {
@@ -134,6 +176,90 @@ describe('capture of two monitors', () => {
     expect([all.width, all.height]).toEqual([320, 180]);
     expect(near(pixel(all, 60, 90), red)).toBe(true);
     expect(near(pixel(all, 260, 90), blue)).toBe(true);
+  });
+});
+
+describe('capture fallbacks', () => {
+  let x: Xvfb;
+  let paint: ClientProcess;
+
+  beforeAll(async () => {
+    // Also on TCP: a display reached over the network, where no shared memory can be attached.
+    x = await startXvfb(640, 360, { tcp: true });
+    paint = startClient(x.display, 'colour-windows.cjs', ['0,0,320,360,ff0000', '320,0,320,360,0000ff']);
+    await paint.waitForLine(/^ready/);
+  });
+
+  afterAll(async () => {
+    await paint?.stop();
+    await x?.stop();
+  });
+
+  it('reads a display without MIT-SHM with GetImage, and says why once', async () => {
+    const log: string[] = [];
+    const desktop = new LinuxDesktop({ display: `127.0.0.1${x.display}`, log: (l) => log.push(l) });
+    await desktop.start();
+    try {
+      const image = await decodeJpeg((await desktop.capture({ width: 320, quality: 60, screen: 0 })).jpeg);
+      await desktop.capture({ width: 320, quality: 61, screen: 0 });
+      expect(near(pixel(image, 80, 90), red)).toBe(true);
+      expect(near(pixel(image, 240, 90), blue)).toBe(true);
+      expect(desktop.captureReads()).toEqual({ shm: 0, getImage: 2, native: 0 });
+      expect(log.filter((l) => l.startsWith('capture.'))).toEqual([
+        'capture.shm-unavailable reason="MIT-SHM is present but a shared segment does not attach (remote display, or no /dev/shm)" (reading the screen with GetImage)',
+      ]);
+    } finally {
+      await desktop.close();
+    }
+  });
+
+  it('reads by bands when node-screenshots does not load, and logs why once', async () => {
+    const conn = await XConnection.open(x.display);
+    try {
+      const log: string[] = [];
+      const capture = new ScreenCapture({ DISPLAY: x.display }, () => conn, {
+        source: 'native',
+        log: (l) => log.push(l),
+        loadNative: () => {
+          throw new Error('screen capture is unavailable: node-screenshots did not load (libxcb.so.1: cannot open shared object file)');
+        },
+      });
+      const screens = await readScreens(conn);
+      const first = await decodeJpeg((await capture.capture({ width: 320, quality: 60, screen: 0 }, screens)).jpeg);
+      await capture.capture({ width: 320, quality: 61, screen: 0 }, screens);
+      expect(near(pixel(first, 80, 90), red)).toBe(true);
+      expect(near(pixel(first, 240, 90), blue)).toBe(true);
+      expect(capture.reads()).toEqual({ shm: 2, getImage: 0, native: 0 });
+      expect(log).toEqual(['capture.native-unavailable reason="screen capture is unavailable: node-screenshots did not load (libxcb.so.1: cannot open shared object file)"']);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('reads by bands when node-screenshots is stuck on an X server that has gone (it never reconnects), saying why once', async () => {
+    // node-screenshots opens one X connection for the life of the process, on the first display
+    // it is used with. Make that a server that then stops, as Xorg does at every logout.
+    const gone = await startXvfb(320, 180);
+    const first = new LinuxDesktop({ display: gone.display, capture: 'native' });
+    await first.start();
+    await first.capture({ width: 160, quality: 60, screen: 0 }).catch(() => undefined);
+    await first.close();
+    await gone.stop();
+
+    const log: string[] = [];
+    const desktop = new LinuxDesktop({ display: x.display, capture: 'native', log: (l) => log.push(l) });
+    await desktop.start();
+    try {
+      const image = await decodeJpeg((await desktop.capture({ width: 320, quality: 60, screen: 0 })).jpeg);
+      await desktop.capture({ width: 320, quality: 61, screen: 0 });
+      expect(near(pixel(image, 80, 90), red)).toBe(true);
+      expect(desktop.captureReads()).toEqual({ shm: 2, getImage: 0, native: 0 });
+      const lines = log.filter((l) => l.startsWith('capture.'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^capture\.native-(unavailable|failed) .*reason="xcb connection error"/);
+    } finally {
+      await desktop.close();
+    }
   });
 });
 

@@ -26,11 +26,12 @@ export interface Xvfb {
  * Starts `Xvfb` on a display number it picks itself (-displayfd), with RandR, no TCP, and
  * -noreset (without it the server resets when its last client leaves, dropping RandR monitors).
  */
-export function startXvfb(width: number, height: number): Promise<Xvfb> {
+export function startXvfb(width: number, height: number, options: { tcp?: boolean } = {}): Promise<Xvfb> {
   return new Promise((resolve, reject) => {
     const proc = spawn(
       'Xvfb',
-      ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', '-nolisten', 'tcp', '-noreset'],
+      // tcp: also listen on port 6000+N, for a test of a display reached over the network (no MIT-SHM there).
+      ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', ...(options.tcp ? ['-listen', 'tcp'] : ['-nolisten', 'tcp']), '-noreset'],
       { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

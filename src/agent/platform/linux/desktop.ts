@@ -16,7 +16,7 @@ import type {
   SessionInfo,
 } from '../session-desktop.js';
 import { translate, type Language } from '../../../shared/i18n/index.js';
-import { ScreenCapture, type CaptureSource } from './capture.js';
+import { ScreenCapture, type CaptureReads, type CaptureSource, type SessionEnv } from './capture.js';
 import { EpisodeLog, LockContest, type LockLoss } from './contest.js';
 import { XkbGrabBreaker, type GrabBreakAction } from './grab-break.js';
 import { defaultRecoveryFile, PausedPrograms } from './paused-programs.js';
@@ -36,7 +36,7 @@ export interface LinuxDesktopOptions {
   /** Language of what the student sees until a lesson says otherwise. */
   language?: Language;
   log?: (line: string) => void;
-  /** Screen reading: node-screenshots with a GetImage fallback ('auto', default), or GetImage only ('x11'). */
+  /** Screen reading: MIT-SHM bands ('shm', default), GetImage bands only ('x11'), or node-screenshots ('native'); see capture.ts. */
   capture?: CaptureSource;
   /** Where programs paused during a contested lock are remembered across an agent crash (default: defaultRecoveryFile). */
   recoveryFile?: string;
@@ -141,7 +141,9 @@ export class LinuxDesktop implements SessionDesktop {
     this.display = display;
     this.language = options.language ?? 'vi';
     this.log = options.log ?? (() => undefined);
-    this.capturer = new ScreenCapture(display, () => this.connection(), options.capture ?? 'auto', this.log);
+    const sessionEnv: SessionEnv = { DISPLAY: display };
+    if (options.xauthority) sessionEnv.XAUTHORITY = options.xauthority;
+    this.capturer = new ScreenCapture(sessionEnv, () => this.connection(), { source: options.capture ?? 'shm', log: this.log });
     this.lockLog = new EpisodeLog(this.log);
     this.contest = new LockContest(this.lockLog.line);
     this.paused = new PausedPrograms(display, options.recoveryFile ?? defaultRecoveryFile(display), this.lockLog.line);
@@ -233,6 +235,11 @@ export class LinuxDesktop implements SessionDesktop {
       if (this.closed || this.wanted.lockMessage === null || Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, lockShowPollMs));
     }
+  }
+
+  /** Screens read by node-screenshots and by the GetImage fallback so far. */
+  captureReads(): CaptureReads {
+    return this.capturer.reads();
   }
 
   /** True while locked with keyboard and pointer held by the lock. */

@@ -167,6 +167,24 @@ export interface Extensions {
   xtest: RawExtension | null;
 }
 
+/**
+ * A shared-memory band of the screen (MIT-SHM). `read` fills the same Buffer every time (valid
+ * until the next read) with a ZPixmap rectangle of the root window at the root depth.
+ */
+export interface ImageBand {
+  bytes: number;
+  read(rect: Rect): Promise<Buffer>;
+  release(): void;
+}
+
+/** The segment object of the `x11` package's MIT-SHM support (lib/ext/shm.js). */
+interface RawSegment {
+  size: number;
+  buffer: Buffer;
+  getImage(drawable: number, x: number, y: number, width: number, height: number, planeMask: number, format: number, offset: number, cb: (err: Error | null) => unknown): void;
+  detach(): void;
+}
+
 /** One client of the X server as X-Resource reports it: its XID base and its process (local clients only). */
 export interface XClientId {
   resourceBase: number;
@@ -495,6 +513,50 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
 
   freePixmap(pixmap: number): void {
     this.send('FreePixmap', pixmap);
+  }
+
+  /**
+   * MIT-SHM: a shared segment of `bytes` that the server copies screen rectangles into, read back
+   * into one Buffer that lives as long as the segment: reading the screen band by band then
+   * allocates nothing per capture. Null when SHM cannot be used (remote display, no /dev/shm,
+   * a server that refuses to attach), with the reason.
+   */
+  async imageBand(bytes: number): Promise<{ band: ImageBand } | { band: null; reason: string }> {
+    if (this.closedReason) return { band: null, reason: 'the X connection is closed' };
+    const shm = await new Promise<RawExtension | null>((resolve) => {
+      try {
+        this.raw.require('shm', (err, ext) => resolve(err ? null : ext));
+      } catch {
+        resolve(null);
+      }
+    });
+    if (!shm) return { band: null, reason: 'the X server has no MIT-SHM extension' };
+    const usable = await new Promise<boolean>((resolve) => (shm['usable'] as (cb: (e: unknown, ok: boolean) => void) => void)((_e, ok) => resolve(!!ok)));
+    if (!usable) return { band: null, reason: 'MIT-SHM is present but a shared segment does not attach (remote display, or no /dev/shm)' };
+    const segment = await new Promise<RawSegment | Error>((resolve) =>
+      (shm['createSegment'] as (size: number, cb: (e: Error | null, seg: RawSegment) => void) => void)(bytes, (e, seg) => resolve(e ?? seg)),
+    );
+    if (segment instanceof Error) return { band: null, reason: `MIT-SHM segment: ${segment.message}` };
+    const read = (rect: Rect): Promise<Buffer> =>
+      new Promise((resolve, reject) => {
+        if (this.closedReason) return reject(new Error(`X display ${this.display} is closed`));
+        if (rect.width * rect.height * this.pixelBytes > segment.size) return reject(new Error(`a ${rect.width}x${rect.height} band does not fit the ${segment.size}-byte segment`));
+        const timer = setTimeout(() => done(new Error(`X display ${this.display} did not answer ShmGetImage within ${replyTimeoutMs} ms`)), replyTimeoutMs);
+        const done = (err: Error | null): void => {
+          if (!this.pending.delete(onClose)) return;
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve(segment.buffer);
+        };
+        const onClose = (err: Error): void => done(err);
+        this.pending.add(onClose);
+        // format 2 = ZPixmap, offset 0; the package copies the pixels into segment.buffer before calling back.
+        segment.getImage(this.root, rect.x, rect.y, rect.width, rect.height, 0xffffffff, 2, 0, (err) => {
+          done(err ? new Error(`ShmGetImage: ${err.message || String(err)}`) : null);
+          return true;
+        });
+      });
+    return { band: { bytes: segment.size, read, release: () => (this.closedReason ? undefined : segment.detach()) } };
   }
 
   /** Captures a rectangle of the root window: ZPixmap bytes at the root depth. */
