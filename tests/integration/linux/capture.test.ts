@@ -1,6 +1,10 @@
 // Screen capture on a real X server (Xvfb): thumbnails show what is on the screen, per monitor
 // and for the whole desktop, and session info follows the screens.
 
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScreenCapture } from '../../../src/agent/platform/linux/capture.js';
 import { createLinuxDesktop, LinuxDesktop } from '../../../src/agent/platform/linux/desktop.js';
@@ -257,6 +261,46 @@ describe('capture fallbacks', () => {
       const lines = log.filter((l) => l.startsWith('capture.'));
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(/^capture\.native-(unavailable|failed) .*reason="xcb connection error"/);
+    } finally {
+      await desktop.close();
+    }
+  });
+});
+
+describe('an X server that wants a cookie, as display managers start them', () => {
+  let x: Xvfb;
+  let dir: string;
+  let authFile: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'safelab-xauth-'));
+    authFile = join(dir, 'server-auth');
+    // The server's -auth file: one wildcard MIT-MAGIC-COOKIE-1 (what `xauth add :N . COOKIE` writes).
+    const field = (b: Buffer): Buffer => Buffer.concat([Buffer.from([b.length >> 8, b.length & 0xff]), b]);
+    const cookie = randomBytes(16);
+    writeFileSync(authFile, Buffer.concat([Buffer.from([0xff, 0xff]), field(Buffer.alloc(0)), field(Buffer.alloc(0)), field(Buffer.from('MIT-MAGIC-COOKIE-1')), field(cookie)]), { mode: 0o600 });
+    x = await startXvfb(320, 180, { auth: authFile });
+  });
+
+  afterAll(async () => {
+    await x?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses us without the cookie and lets us in with the Xauthority file a service found', async () => {
+    const saved = process.env['XAUTHORITY'];
+    process.env['XAUTHORITY'] = join(dir, 'none');
+    try {
+      await expect(createLinuxDesktop({ display: x.display })).rejects.toThrow(/cannot use X display .*refused|authori[sz]ation/i);
+    } finally {
+      if (saved === undefined) delete process.env['XAUTHORITY'];
+      else process.env['XAUTHORITY'] = saved;
+    }
+    const desktop = new LinuxDesktop({ display: x.display, xauthority: authFile });
+    await desktop.start();
+    try {
+      const shot = await desktop.capture({ width: 160, quality: 60, screen: 0 });
+      expect([shot.width, shot.height]).toEqual([160, 90]);
     } finally {
       await desktop.close();
     }

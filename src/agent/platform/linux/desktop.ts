@@ -42,7 +42,7 @@ export interface LinuxDesktopOptions {
   recoveryFile?: string;
   /** Break foreign grabs with the X server's grab-break keys (default true); false leaves only hiding windows. */
   xkbGrabBreak?: boolean;
-  /** XAUTHORITY of the X session, for the helper tools we run (setxkbmap, xkbcomp); default: ours. */
+  /** Xauthority file of the X session (for our connection, node-screenshots and the tools we run); default: $XAUTHORITY / ~/.Xauthority. */
   xauthority?: string;
 }
 
@@ -91,6 +91,8 @@ export async function createLinuxDesktop(options: LinuxDesktopOptions = {}): Pro
 export class LinuxDesktop implements SessionDesktop {
   readonly platform = 'linux' as const;
   readonly display: string;
+  /** The Xauthority file of the session (a service found it), or undefined: $XAUTHORITY / ~/.Xauthority. */
+  private readonly xauthority: string | undefined;
   private readonly log: (line: string) => void;
   private language: Language;
 
@@ -139,6 +141,7 @@ export class LinuxDesktop implements SessionDesktop {
     const display = options.display ?? process.env['DISPLAY'];
     if (!display) throw new Error('cannot use the Linux desktop: no X display (DISPLAY is not set and no display was given)');
     this.display = display;
+    this.xauthority = options.xauthority;
     this.language = options.language ?? 'vi';
     this.log = options.log ?? (() => undefined);
     const sessionEnv: SessionEnv = { DISPLAY: display };
@@ -315,7 +318,7 @@ export class LinuxDesktop implements SessionDesktop {
   }
 
   private async connect(): Promise<void> {
-    const conn = await XConnection.open(this.display);
+    const conn = await XConnection.open(this.display, this.xauthority ? { xauthority: this.xauthority } : {});
     if (this.closed) {
       conn.close();
       return;

@@ -7,6 +7,7 @@
 
 import { createRequire } from 'node:module';
 import { EventEmitter } from 'node:events';
+import { readCookie } from './xauthority.js';
 
 /** How long an X request may wait for its reply before we call the display unusable. */
 export const replyTimeoutMs = 5_000;
@@ -145,7 +146,7 @@ interface RawDisplay {
 }
 
 interface X11Module {
-  createClient(options: { display: string }, cb: (err: Error | null, display: RawDisplay) => void): RawClient;
+  createClient(options: { display: string; auth?: { name: string; data: string } }, cb: (err: Error | null, display: RawDisplay) => void): RawClient;
 }
 
 const requireCjs = createRequire(import.meta.url);
@@ -232,8 +233,11 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
     this.raw.stream?.on('close', () => this.markClosed('connection-lost'));
   }
 
-  /** Connects to `display` (":0", ":1.0", …). Rejects with a message IT staff can act on. */
-  static open(display: string): Promise<XConnection> {
+  /**
+   * Connects to `display` (":0", ":1.0", …), with the cookie of `xauthority` when given (else the
+   * package reads $XAUTHORITY or ~/.Xauthority). Rejects with a message IT staff can act on.
+   */
+  static open(display: string, options: { xauthority?: string } = {}): Promise<XConnection> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (why: string): void => {
@@ -245,7 +249,8 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
       const timer = setTimeout(() => fail(`no answer within ${connectTimeoutMs} ms`), connectTimeoutMs);
       let client: RawClient;
       try {
-        client = loadX11().createClient({ display }, (err, raw) => {
+        const auth = options.xauthority ? readCookie(options.xauthority, display) : undefined;
+        client = loadX11().createClient({ display, ...(auth ? { auth } : {}) }, (err, raw) => {
           if (err) return fail(describeConnectError(err));
           if (settled) {
             raw.client.terminate();
