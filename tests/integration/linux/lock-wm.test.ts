@@ -68,7 +68,7 @@ describe('lock under a window manager (openbox)', () => {
   });
 
   it('has working shortcuts when unlocked, so the locked checks below could fail', async () => {
-    await tool(x.display, 'xdotool', ['windowfocus', '--sync', String(secondWindow)]);
+    await tool(x.display, 'xdotool', ['windowactivate', '--sync', String(secondWindow)]);
     await tool(x.display, 'xdotool', ['key', 'alt+Tab']);
     await waitFor('Alt+Tab to move the focus', async () => (await focusedWindow(x.display)) === firstWindow, settleMs * 4);
     await tool(x.display, 'xdotool', ['key', 'super+d']);
@@ -87,7 +87,7 @@ describe('lock under a window manager (openbox)', () => {
   });
 
   it('lets no window-manager shortcut act while locked, and gives back the windows and the focus on unlock', async () => {
-    await tool(x.display, 'xdotool', ['windowfocus', '--sync', String(secondWindow)]);
+    await tool(x.display, 'xdotool', ['windowactivate', '--sync', String(secondWindow)]);
     desktop = new LinuxDesktop({ display: x.display, log: (l) => log.push(l) });
     await desktop.start();
     await desktop.lock('Nhìn lên bảng');

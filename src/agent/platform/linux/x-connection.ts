@@ -836,6 +836,8 @@ function forgetOtherServersAtoms(raw: RawClient): void {
 function describeConnectError(err: Error & { code?: string }): string {
   if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') return 'no X server is listening there (is the session running?)';
   if (err.code === 'EACCES') return 'permission denied on the X socket';
+  // The server hangs up on a client it refuses before reading all of its greeting.
+  if (err.code === 'EPIPE' || err.code === 'ECONNRESET') return 'the X server refused us and closed the connection; check XAUTHORITY';
   if (/authori[sz]ation|protocol/i.test(err.message)) return `the X server refused us (${err.message.trim()}); check XAUTHORITY`;
   return err.message || String(err);
 }
