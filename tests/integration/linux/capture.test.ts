@@ -2,7 +2,7 @@
 // and for the whole desktop, and session info follows the screens.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +70,32 @@ describe('capture of one screen', () => {
       await native.close();
     }
     expect(native.captureReads()).toEqual({ shm: 0, getImage: 0, native: 1 });
+  });
+
+  it('keeps one shared-memory segment, not one per X connection, when its connection is killed again and again', async () => {
+    const segments = (): number =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith('/dev/shm/safelab-x11-');
+        } catch {
+          return false;
+        }
+      }).length;
+    await desktop.capture({ width: 320, quality: 64, screen: 0 });
+    expect(segments()).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      // xkill by a window of ours: the badge of a lesson.
+      await desktop.setMonitoringIndicator({ visible: true, language: 'vi' });
+      const [badge] = await waitFor('the badge', async () => {
+        const out = await tool(x.display, 'xdotool', ['search', '--name', '^SafeLab monitoring indicator$']).catch(() => '');
+        return out.trim() ? out.trim().split('\n') : null;
+      });
+      await tool(x.display, 'xkill', ['-id', badge!]);
+      await waitFor('the desktop to reconnect', () => log.filter((l) => l.startsWith('desktop.connected')).length >= i + 2, 5_000);
+      await desktop.capture({ width: 320, quality: 60 + (i % 2), screen: 0 });
+    }
+    expect(segments()).toBe(1);
+    await desktop.setMonitoringIndicator({ visible: false, language: 'vi' });
   });
 
   it('never scales a screen up', async () => {

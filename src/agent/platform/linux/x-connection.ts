@@ -5,8 +5,9 @@
 // whose replies never come (the connection died, the server hangs) are rejected: by `close`, or
 // after `replyTimeoutMs`.
 
-import { createRequire } from 'node:module';
 import { EventEmitter } from 'node:events';
+import { accessSync, closeSync, constants, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { readCookie } from './xauthority.js';
 
 /** How long an X request may wait for its reply before we call the display unusable. */
@@ -146,7 +147,7 @@ interface RawDisplay {
 }
 
 interface X11Module {
-  createClient(options: { display: string; auth?: { name: string; data: string } }, cb: (err: Error | null, display: RawDisplay) => void): RawClient;
+  createClient(options: { display: string; shm: SharedMemoryProvider | 'off'; auth?: { name: string; data: string } }, cb: (err: Error | null, display: RawDisplay) => void): RawClient;
 }
 
 const requireCjs = createRequire(import.meta.url);
@@ -209,7 +210,12 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
   private readonly pending = new Set<(err: Error) => void>();
   private closedReason: ClosedReason | null = null;
 
-  private constructor(display: string, raw: RawDisplay) {
+  private constructor(
+    display: string,
+    raw: RawDisplay,
+    /** MIT-SHM segments of this connection, closed with it (see sharedMemoryProvider). */
+    private readonly segments: Set<ProviderSegment>,
+  ) {
     super();
     this.display = display;
     this.raw = raw.client;
@@ -247,10 +253,11 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
         reject(new Error(`cannot use X display ${display}: ${why}`));
       };
       const timer = setTimeout(() => fail(`no answer within ${connectTimeoutMs} ms`), connectTimeoutMs);
+      const sharedMemory = sharedMemoryProvider();
       let client: RawClient;
       try {
         const auth = options.xauthority ? readCookie(options.xauthority, display) : undefined;
-        client = loadX11().createClient({ display, ...(auth ? { auth } : {}) }, (err, raw) => {
+        client = loadX11().createClient({ display, shm: sharedMemory.provider ?? 'off', ...(auth ? { auth } : {}) }, (err, raw) => {
           if (err) return fail(describeConnectError(err));
           if (settled) {
             raw.client.terminate();
@@ -258,7 +265,7 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
           }
           settled = true;
           clearTimeout(timer);
-          const conn = new XConnection(display, raw);
+          const conn = new XConnection(display, raw, sharedMemory.segments);
           conn.loadExtensions().then(
             () => resolve(conn),
             (e: unknown) => {
@@ -814,8 +821,83 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
     const err = new Error(reason === 'closed-by-us' ? `X display ${this.display} was closed` : `lost the connection to X display ${this.display}`);
     for (const reject of [...this.pending]) reject(err);
     this.pending.clear();
+    for (const segment of [...this.segments]) closeSegment(segment, this.segments);
     this.emit('closed', reason);
   }
+}
+
+/** A shared-memory segment as our provider hands it to the `x11` package. */
+interface ProviderSegment {
+  size: number;
+  fd: number | null;
+  buffer: Buffer;
+}
+
+/** The provider contract of the `x11` package's MIT-SHM support (lib/shm-provider.js). */
+interface SharedMemoryProvider {
+  flavor: 'fd';
+  zeroCopy: false;
+  create(size: number): ProviderSegment;
+  commit(seg: ProviderSegment, offset?: number, length?: number): void;
+  sync(seg: ProviderSegment, offset?: number, length?: number): void;
+  destroy(seg: ProviderSegment): void;
+}
+
+/** Where shared segments live: a tmpfs every Linux has. */
+const sharedMemoryDir = '/dev/shm';
+let segmentCounter = 0;
+
+/**
+ * MIT-SHM segments as files on /dev/shm, unlinked at once (so nothing is left behind even after a
+ * crash), read back with pread. The package's own provider works the same way but closes a
+ * segment's descriptor only when the server answers its Detach, which a killed connection never
+ * does: every reconnect would leak a descriptor and a band of memory. Ours tracks the segments of
+ * the connection and closes them when it closes. Null provider when /dev/shm is not writable.
+ */
+function sharedMemoryProvider(): { provider: SharedMemoryProvider | null; segments: Set<ProviderSegment> } {
+  const segments = new Set<ProviderSegment>();
+  try {
+    accessSync(sharedMemoryDir, constants.W_OK);
+  } catch {
+    return { provider: null, segments };
+  }
+  const provider: SharedMemoryProvider = {
+    flavor: 'fd',
+    zeroCopy: false,
+    create(size) {
+      const path = `${sharedMemoryDir}/safelab-x11-${process.pid}-${segmentCounter++}`;
+      const fd = openSync(path, 'w+', 0o600);
+      try {
+        ftruncateSync(fd, size);
+      } finally {
+        unlinkSync(path);
+      }
+      const seg = { size, fd, buffer: Buffer.alloc(size) };
+      segments.add(seg);
+      return seg;
+    },
+    commit(seg, offset = 0, length = seg.size - offset) {
+      if (length > 0 && seg.fd !== null) writeSync(seg.fd, seg.buffer, offset, length, offset);
+    },
+    sync(seg, offset = 0, length = seg.size - offset) {
+      if (length > 0 && seg.fd !== null) readSync(seg.fd, seg.buffer, offset, length, offset);
+    },
+    destroy(seg) {
+      closeSegment(seg, segments);
+    },
+  };
+  return { provider, segments };
+}
+
+function closeSegment(seg: ProviderSegment, segments: Set<ProviderSegment>): void {
+  segments.delete(seg);
+  if (seg.fd === null) return;
+  try {
+    closeSync(seg.fd);
+  } catch {
+    // already closed
+  }
+  seg.fd = null;
 }
 
 /** Atoms 1..68 are predefined by the protocol and the same on every server. */
