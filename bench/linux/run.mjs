@@ -60,6 +60,10 @@ function startXvfb(width, height) {
   return new Promise((resolve, reject) => {
     const proc = track(spawn('Xvfb', ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', '-nolisten', 'tcp', '-noreset'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }));
     const timer = setTimeout(() => reject(new Error('Xvfb did not start')), 10_000);
+    proc.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start Xvfb: ${e.code === 'ENOENT' ? 'not installed (apt-get install xvfb)' : e.message}`));
+    });
     proc.stdio[3].once('data', (d) => {
       clearTimeout(timer);
       resolve({ display: `:${d.toString().trim()}`, proc });
