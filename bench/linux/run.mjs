@@ -60,6 +60,10 @@ function startXvfb(width, height) {
   return new Promise((resolve, reject) => {
     const proc = track(spawn('Xvfb', ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', '-nolisten', 'tcp', '-noreset'], { stdio: ['ignore', 'ignore', 'ignore', 'pipe'] }));
     const timer = setTimeout(() => reject(new Error('Xvfb did not start')), 10_000);
+    proc.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start Xvfb: ${e.code === 'ENOENT' ? 'not installed (apt-get install xvfb)' : e.message}`));
+    });
     proc.stdio[3].once('data', (d) => {
       clearTimeout(timer);
       resolve({ display: `:${d.toString().trim()}`, proc });
@@ -89,10 +93,13 @@ function startProbe() {
   };
 }
 
-/** Memory and CPU of the GetImage-only capture (LinuxDesktopOptions.capture = 'x11'), for comparison. */
-async function measureOursX11Capture(display) {
+/**
+ * Memory and CPU of another capture path (LinuxDesktopOptions.capture), for comparison with the
+ * default (MIT-SHM bands): 'x11' = the same bands over the X socket, 'native' = node-screenshots.
+ */
+async function measureOursCaptureSource(display, capture) {
   const probe = startProbe();
-  await probe.call('start', { display, capture: 'x11' });
+  await probe.call('start', { display, capture });
   await sleep(idleSeconds * 1000);
   const idleRss = procStat(probe.pid).rssBytes;
   await probe.call('captureBatch', { count: 3, width: 320, quality: 60, fresh: true });
@@ -248,10 +255,11 @@ try {
     const term = activity === 'still' ? null : track(spawn('xterm', activityCommand, { env: { ...process.env, DISPLAY: x.display }, stdio: 'ignore' }));
     await sleep(1000);
     const ours = await measureOurs(x.display, width, height);
-    const oursX11 = activity === 'typing' ? await measureOursX11Capture(x.display) : null;
+    const oursX11 = activity === 'typing' ? await measureOursCaptureSource(x.display, 'x11') : null;
+    const oursNative = activity === 'typing' ? await measureOursCaptureSource(x.display, 'native') : null;
     const veyon =
       activity === 'still' ? { tool: 'veyon', failures: ['not run for the still screen (SafeLab only)'] } : veyonProblem ? { tool: 'veyon', failures: [veyonProblem] } : await measureVeyon(x.display);
-    results.runs.push({ screen: `${width}x${height}`, activity, ours, oursX11, veyon });
+    results.runs.push({ screen: `${width}x${height}`, activity, ours, oursX11, oursNative, veyon });
     term?.kill('SIGTERM');
     desktopConn.close();
     x.proc.kill('SIGTERM');
@@ -288,9 +296,11 @@ for (const run of results.runs) {
   console.log('| --- | ---: | ---: | ---: |');
   for (const [label, a, b] of rows) console.log(`| ${label} | ${fmt(a)} | ${fmt(b)} | ${ratio(a, b)} |`);
   if (ours.recovery) console.log(`SafeLab lock back after its window is unmapped: ${fmt(ours.recovery.unmapMs)} ms; after xkill of its X connection: ${fmt(ours.recovery.xkillMs)} ms`);
-  if (run.oursX11) {
-    const o = run.oursX11;
-    console.log(`SafeLab with capture 'x11' (GetImage, no node-screenshots): CPU ${fmt(o.cpuMsPerThumbnail)} ms/thumbnail back to back, RSS idle ${mb(o.idleRssBytes)} MB, after ${thumbs} thumbnails ${mb(o.rssAfterBytes)} MB`);
+  for (const [label, o] of [
+    ["capture 'x11' (GetImage bands, no shared memory)", run.oursX11],
+    ["capture 'native' (node-screenshots whole frames)", run.oursNative],
+  ]) {
+    if (o) console.log(`SafeLab with ${label}: CPU ${fmt(o.cpuMsPerThumbnail)} ms/thumbnail back to back, RSS idle ${mb(o.idleRssBytes)} MB, after ${thumbs} thumbnails ${mb(o.rssAfterBytes)} MB`);
   }
   if (veyon.failures?.length) console.log(`Veyon problems: ${veyon.failures.join('; ')}`);
   if (veyon.idle?.studentProcesses) console.log(`Veyon student-side processes: ${veyon.idle.studentProcesses.join(', ')}; WebAPI RSS ${mb(veyon.idle.webapiRssBytes)} MB`);

@@ -95,6 +95,7 @@ export class Agent implements ConnectionHandlers {
   private gathering = false;
   private gatherAgain = false;
   private readonly unsubscribeSession: () => void;
+  private readonly unsubscribeLockIssue: () => void;
   private closed = false;
 
   constructor(private readonly options: AgentOptions) {
@@ -103,6 +104,12 @@ export class Agent implements ConnectionHandlers {
       this.options.log('session-changed', { user: session.user ?? '(none)', screens: session.screens.length });
       this.link?.send({ type: 'session', session });
     });
+    // A lock that cannot hold (input not captured, a student fighting it) is news for the teacher's tile.
+    this.unsubscribeLockIssue =
+      options.desktop.onLockIssue?.((issue) => {
+        if (issue) this.options.log('lock-issue', { issue });
+        this.link?.send({ type: 'state', state: this.agentState });
+      }) ?? (() => undefined);
   }
 
   /**
@@ -114,6 +121,8 @@ export class Agent implements ConnectionHandlers {
     state.lessonActive = this.watchable;
     const filter = this.options.webFiltering?.state();
     if (filter) state.filter = filter;
+    const lockIssue = state.locked ? this.options.desktop.lockIssue?.() : null;
+    if (lockIssue) state.lockIssue = lockIssue;
     return state;
   }
 
@@ -273,7 +282,8 @@ export class Agent implements ConnectionHandlers {
         this.state.locked = true;
         this.state.lockMessage = command.message;
         this.save();
-        log('locked', { restored: false });
+        // Acked as done either way; an issue (input not captured) travels in the ack's state to the tile.
+        log('locked', { restored: false, issue: this.options.desktop.lockIssue?.() ?? 'none' });
         return;
       case 'unlock':
         await desktop.unlock();
@@ -435,6 +445,7 @@ export class Agent implements ConnectionHandlers {
     this.closed = true;
     this.options.webFiltering?.close();
     this.unsubscribeSession();
+    this.unsubscribeLockIssue();
     this.link = null;
   }
 }

@@ -29,12 +29,13 @@ const usage = `SafeLab agent
 
   enrol --console wss://HOST:47100/agent --code K7Q2-M9XD-4HTB [--data-dir D] [--hostname NAME]
   enrol --enrolment-file FILE [--console URL] [--data-dir D] [--hostname NAME]
-  run [--platform ${desktopPlatforms.join('|')}] [--data-dir D] [--hostname NAME] [--language vi|en]
+  run [--platform ${desktopPlatforms.join('|')}] [--display :0] [--data-dir D] [--hostname NAME] [--language vi|en]
       [--dns-listen 127.0.0.1:53,[::1]:53|off] [--dns-upstream 192.168.1.1:53,…]
       [--system-resolver auto|off|FILE]
       (the web filter listens on port 53 of loopback by default, except on --platform simulated;
        it points the system resolver at itself: auto = /etc/resolv.conf or systemd-resolved on a
-       Linux desktop, off = never, FILE = that resolv.conf instead, e.g. in a container)
+       Linux desktop, off = never, FILE = that resolv.conf instead, e.g. in a container;
+       the X display is --display, else $DISPLAY, else the active local X session)
   status [--data-dir D] [--json]
 
 Data folder: --data-dir, else $SAFELAB_AGENT_DATA_DIR, else the per-machine default.
@@ -63,6 +64,7 @@ function parse(args: string[]) {
         'data-dir': { type: 'string' },
         hostname: { type: 'string' },
         platform: { type: 'string' },
+        display: { type: 'string' },
         language: { type: 'string' },
         'dns-listen': { type: 'string' },
         'dns-upstream': { type: 'string' },
@@ -162,12 +164,15 @@ async function runCommand(args: string[], log: AgentLog): Promise<number> {
   }
   const language = flags.language;
   if (language !== undefined && language !== 'vi' && language !== 'en') throw new UsageError('--language must be vi or en');
+  const display = flags.display;
+  if (display !== undefined && !/^[\w.-]*:\d+(\.\d+)?$/.test(display)) throw new UsageError(`--display must name an X display such as :0 or :1.0, not "${display}"`);
   const dataDir = resolveAgentDataDir(flags['data-dir']);
 
   const running = await runAgent({
     dataDir,
     log,
     ...(platform !== undefined ? { platform } : {}),
+    ...(display !== undefined ? { display } : {}),
     ...(flags.hostname !== undefined ? { hostname: flags.hostname } : {}),
     ...(language !== undefined ? { language: language as Language } : {}),
     ...(flags['dns-listen'] !== undefined ? { dnsListen: parseDnsListen(flags['dns-listen']) } : {}),

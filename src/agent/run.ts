@@ -24,6 +24,8 @@ import { WebFiltering, type FilterProblem } from './web-filtering.js';
 export interface RunOptions {
   dataDir: string;
   platform?: DesktopPlatform;
+  /** X display for the linux desktop (--display); default $DISPLAY, else the active local X session. */
+  display?: string;
   /** Overrides the name in agent.json and the OS host name. */
   hostname?: string;
   language?: Language;
@@ -71,7 +73,12 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   const language: Language = options.language ?? read.state.lesson?.language ?? 'vi';
   log('starting', { version: agentVersion(), machineId: config.machineId, dataDir, platform: options.platform ?? 'auto' });
 
-  const desktop = await openDesktop(options.platform, { hostname, language, log: (line) => log('desktop', { detail: line }) });
+  const desktop = await openDesktop(options.platform, {
+    hostname,
+    language,
+    log: (line) => log('desktop', { detail: line }),
+    ...(options.display !== undefined ? { display: options.display } : {}),
+  });
   // The filter exists before the feature that reports on it: forward its signals.
   let onBlockedAttempt = (): void => {};
   let onFilterStatusChange = (): void => {};

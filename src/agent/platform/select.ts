@@ -4,6 +4,7 @@
 // simulated desktop works everywhere). Every opener returns a started desktop.
 
 import { translate, type Language } from '../../shared/i18n/index.js';
+import type { FoundDisplay } from './linux/session-display.js';
 import type { DesktopPlatform, SessionDesktop } from './session-desktop.js';
 
 export interface OpenDesktopOptions {
@@ -11,10 +12,14 @@ export interface OpenDesktopOptions {
   hostname: string;
   language: Language;
   log: (line: string) => void;
-  /** X display for linux; defaults to $DISPLAY. */
+  /** X display for linux; defaults to $DISPLAY, else the active local X session (an agent run as a service). */
   display?: string;
+  /** Xauthority file for that display; defaults to $XAUTHORITY, else the one found with the session. */
+  xauthority?: string;
   env?: NodeJS.ProcessEnv;
   osPlatform?: NodeJS.Platform;
+  /** How a service finds the X session (a test replaces the live system's answer). */
+  findDisplay?: () => Promise<FoundDisplay | null>;
 }
 
 export const desktopPlatforms: readonly DesktopPlatform[] = ['simulated', 'linux', 'win32'];
@@ -35,12 +40,22 @@ export class DesktopUnavailableError extends Error {
 }
 
 async function openLinux(options: OpenDesktopOptions): Promise<SessionDesktop> {
-  const display = options.display ?? (options.env ?? process.env)['DISPLAY'];
-  if (!display) throw new Error(translate(options.language, 'agent.platform.noDisplay'));
+  const env = options.env ?? process.env;
+  let display = options.display ?? env['DISPLAY'];
+  let xauthority = options.xauthority ?? env['XAUTHORITY'];
+  if (!display) {
+    // A service has no DISPLAY: look for the student's X session on this PC.
+    const { findSessionDisplay } = await import('./linux/session-display.js');
+    const found = await (options.findDisplay ?? findSessionDisplay)();
+    if (!found) throw new Error(translate(options.language, 'agent.platform.noDisplayFound'));
+    display = found.display;
+    xauthority ??= found.xauthority ?? undefined;
+    options.log(`desktop.display-found display=${display} xauthority=${xauthority ?? '-'} how=${JSON.stringify(found.how)}`);
+  }
   // Imported only here, so simulated mode never loads the X11 client.
   const { createLinuxDesktop } = await import('./linux/desktop.js');
   // createLinuxDesktop returns a started desktop.
-  return createLinuxDesktop({ display, language: options.language, log: options.log });
+  return createLinuxDesktop({ display, language: options.language, log: options.log, ...(xauthority ? { xauthority } : {}) });
 }
 
 async function openWin32(options: OpenDesktopOptions): Promise<SessionDesktop> {

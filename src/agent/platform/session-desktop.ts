@@ -2,9 +2,9 @@
 // directly: capture, lock, messages and the monitoring indicator go through this interface.
 // Implementations: ./simulated (demo lab, load tests), ./linux (X11), ./win32 (session helper).
 
-import type { ScreenInfo, SessionInfo } from '../../shared/protocol/messages.js';
+import type { LockIssue, ScreenInfo, SessionInfo } from '../../shared/protocol/messages.js';
 
-export type { ScreenInfo, SessionInfo };
+export type { LockIssue, ScreenInfo, SessionInfo };
 
 export interface CaptureRequest {
   /** Output width in pixels; height follows the aspect ratio. Never upscales. */
@@ -44,6 +44,13 @@ export interface SessionDesktop {
   lock(message: string): Promise<void>;
   /** Removes the lock and restores input. Idempotent. */
   unlock(): Promise<void>;
+  /**
+   * Why the lock does not hold as the teacher expects (null: it holds, or no lock). Platforms that
+   * cannot tell leave both methods out.
+   */
+  lockIssue?(): LockIssue | null;
+  /** Called when lockIssue() changes (rate-limited by the platform); returns an unsubscribe function. */
+  onLockIssue?(listener: (issue: LockIssue | null) => void): () => void;
   /** Shows a message from the teacher without blocking work. */
   showMessage(text: string, title?: string): Promise<void>;
   /** Shows or hides the "your teacher may see this screen" badge. Idempotent. */

@@ -315,6 +315,11 @@ export class AgentHub implements ConnectionOwner {
         store.machines.recordSession(connection.machineId, message.session.user, message.session.screens);
         this.publishMachine(connection.machineId);
         return;
+      case 'state':
+        // A change without a command (a student fighting the lock): the tile shows it.
+        if (message.state.lockIssue) this.log(`agent-hub: ${connection.label} reports a lock issue: ${message.state.lockIssue}`);
+        this.updateState(connection, message.state);
+        return;
       case 'inventory': {
         store.machines.recordInventory(connection.machineId, message.inventory);
         const waiters = this.inventoryWaiters.get(connection.machineId);

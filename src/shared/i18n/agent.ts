@@ -37,6 +37,8 @@ export const agentCatalogue: Catalogue = {
     'agent.platform.win32Missing': 'bộ trợ giúp phiên Windows chưa có trong bản dựng này',
     'agent.platform.notLinux': 'không phải Linux',
     'agent.platform.noDisplay': 'biến DISPLAY chưa được đặt',
+    'agent.platform.noDisplayFound':
+      'không có DISPLAY và không tìm thấy màn hình X nào đang chạy trên máy này (máy chưa vào giao diện đồ hoạ?); nếu biết màn hình, chạy lại với --display :0',
     'agent.platform.notWindows': 'không phải Windows',
   },
   en: {
@@ -73,6 +75,8 @@ export const agentCatalogue: Catalogue = {
     'agent.platform.win32Missing': 'the Windows session helper is not part of this build yet',
     'agent.platform.notLinux': 'not Linux',
     'agent.platform.noDisplay': 'DISPLAY is not set',
+    'agent.platform.noDisplayFound':
+      'no DISPLAY, and no running X display was found on this PC (has it reached the graphical login?); if you know the display, run again with --display :0',
     'agent.platform.notWindows': 'not Windows',
   },
 };

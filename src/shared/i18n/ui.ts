@@ -203,6 +203,10 @@ export const uiCatalogue: Catalogue = {
     'ui.nav.backToLab': 'Quay lại phòng máy',
 
     'ui.tile.blocked': 'Bị chặn {count} lần',
+    'ui.tile.lockContested': 'Học sinh đang cố gỡ khoá màn hình',
+    'ui.tile.lockContestedHint': 'Các chương trình của học sinh được tạm dừng cho đến khi mở khoá.',
+    'ui.tile.lockInputFree': 'Khoá chưa chặn được bàn phím và chuột',
+    'ui.tile.lockInputFreeHint': 'Một chương trình khác đang giữ bàn phím hoặc chuột; học sinh vẫn có thể gõ hoặc bấm.',
     'ui.details.webFilter': 'Lọc web',
     'ui.details.webProfile': 'Mức lọc đang áp dụng',
     'ui.details.dnsFilter': 'Bộ lọc DNS',
@@ -613,6 +617,10 @@ export const uiCatalogue: Catalogue = {
     'ui.nav.backToLab': 'Back to the lab',
 
     'ui.tile.blocked': 'Blocked {count}×',
+    'ui.tile.lockContested': 'A student is trying to get past the lock',
+    'ui.tile.lockContestedHint': 'The student’s programs are paused until you unlock.',
+    'ui.tile.lockInputFree': 'The lock could not block the keyboard and mouse',
+    'ui.tile.lockInputFreeHint': 'Another program holds the keyboard or mouse; the student can still type or click.',
     'ui.details.webFilter': 'Web filtering',
     'ui.details.webProfile': 'Profile in force',
     'ui.details.dnsFilter': 'DNS filter',

@@ -77,9 +77,19 @@ export const agentFilterStateSchema = z.object({
 });
 export type AgentFilterState = z.infer<typeof agentFilterStateSchema>;
 
+/**
+ * Why a lock does not hold as the teacher expects: 'input-not-captured' (another program keeps
+ * the keyboard or mouse, so the student can still type or click), 'contested' (a student is
+ * fighting the lock; their programs are paused until unlock).
+ */
+export const lockIssueSchema = z.enum(['input-not-captured', 'contested']);
+export type LockIssue = z.infer<typeof lockIssueSchema>;
+
 export const agentStateSchema = z.object({
   locked: z.boolean(),
   lockMessage: messageText.optional(),
+  /** Only while locked, and only when the lock has a problem. */
+  lockIssue: lockIssueSchema.optional(),
   /** A lesson runs on this PC and its monitoring indicator is up (or going up): its screen may be watched. */
   lessonActive: z.boolean(),
   filter: agentFilterStateSchema.optional(),
@@ -182,6 +192,8 @@ export const agentMessageSchema = z.discriminatedUnion('type', [
   /** Command acknowledgement: ok, or the reason it failed; always the agent's state after it. */
   z.object({ type: z.literal('ack'), id: commandId, ok: z.boolean(), error: errorBodySchema.optional(), state: agentStateSchema }),
   z.object({ type: z.literal('session'), session: sessionInfoSchema }),
+  /** The agent's state changed without a command (a student started fighting the lock, say). */
+  z.object({ type: z.literal('state'), state: agentStateSchema }),
   z.object({ type: z.literal('inventory'), inventory: inventorySchema }),
   /** Blocked web attempts since the last report: time, name, category — never page content. */
   z.object({

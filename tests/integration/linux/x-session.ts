@@ -3,6 +3,8 @@
 // processes. Every wait is bounded; everything started here is stopped by `stop()`.
 
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -23,12 +25,14 @@ export interface Xvfb {
 /**
  * Starts `Xvfb` on a display number it picks itself (-displayfd), with RandR, no TCP, and
  * -noreset (without it the server resets when its last client leaves, dropping RandR monitors).
+ * `auth`: an Xauthority file the server checks clients against (-auth), as display managers do.
  */
-export function startXvfb(width: number, height: number): Promise<Xvfb> {
+export function startXvfb(width: number, height: number, options: { tcp?: boolean; auth?: string } = {}): Promise<Xvfb> {
   return new Promise((resolve, reject) => {
     const proc = spawn(
       'Xvfb',
-      ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', '-nolisten', 'tcp', '-noreset'],
+      // tcp: also listen on port 6000+N, for a test of a display reached over the network (no MIT-SHM there).
+      ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', ...(options.tcp ? ['-listen', 'tcp'] : ['-nolisten', 'tcp']), ...(options.auth ? ['-auth', options.auth] : []), '-noreset'],
       { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
@@ -37,6 +41,11 @@ export function startXvfb(width: number, height: number): Promise<Xvfb> {
       proc.kill('SIGKILL');
       reject(new Error(`Xvfb did not start within ${startTimeoutMs} ms: ${stderr}`));
     }, startTimeoutMs);
+    // Not installed (ENOENT) or not executable: say so at once instead of waiting for the timer.
+    proc.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start Xvfb: ${error.code === 'ENOENT' ? 'it is not installed (Debian: apt-get install xvfb)' : error.message}`));
+    });
     proc.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`Xvfb exited (${code}): ${stderr}`));
@@ -123,26 +132,34 @@ export async function waitFor<T>(what: string, check: () => Promise<T> | T, time
 
 /** A separate X client process that prints lines ("key 38", "button 1"); lines are collected. */
 export interface ClientProcess {
+  pid: number;
   lines: string[];
   /** Resolves with the first line matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
   stop(): Promise<void>;
 }
 
-export function startClient(display: string, fixture: string, args: string[] = []): ClientProcess {
-  const proc = spawn(process.execPath, [fixtures + fixture, ...args], {
-    env: { ...process.env, DISPLAY: display },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+/**
+ * A user id no account on this machine has: the "student" whose programs the contested-lock
+ * tests pause. Pausing acts on every process of the student's account, so it must not be one
+ * that other tests' processes run as (nobody, for instance, runs dnsmasq).
+ */
+export const studentUid = 64_321;
+
+export function startClient(display: string, fixture: string, args: string[] = [], as?: { uid: number; gid: number }): ClientProcess {
+  // Another account cannot read our ~/.Xauthority (Xvfb needs none from local clients anyway).
+  const env = as ? { ...process.env, DISPLAY: display, HOME: '/nonexistent', XAUTHORITY: '/nonexistent/.Xauthority' } : { ...process.env, DISPLAY: display };
+  const proc = spawn(process.execPath, [fixtures + fixture, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'], ...(as ?? {}) });
   const lines: string[] = [];
   createInterface({ input: proc.stdout! }).on('line', (line) => lines.push(line));
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return {
+    pid: proc.pid ?? -1,
     lines,
     waitForLine: async (pattern, timeoutMs = startTimeoutMs) => {
       const found = await waitFor(
-        `${fixture} to print ${pattern} (stderr: ${stderr})`,
+        `${fixture} to print ${pattern}`,
         () => {
           for (const line of lines) {
             const m = line.match(pattern);
@@ -151,7 +168,9 @@ export function startClient(display: string, fixture: string, args: string[] = [
           return null;
         },
         timeoutMs,
-      );
+      ).catch((e: Error) => {
+        throw new Error(`${e.message} (stderr: ${stderr.slice(-2000)})`);
+      });
       return found;
     },
     stop: () => stopProcess(proc),
@@ -171,4 +190,74 @@ export async function windowsNamed(display: string, name: string): Promise<numbe
 export async function isViewable(display: string, wid: number): Promise<boolean> {
   const out = await tool(display, 'xwininfo', ['-id', String(wid)]).catch(() => '');
   return /Map State: IsViewable/.test(out);
+}
+
+export interface WindowManager {
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts openbox (Debian package `openbox`) on `display` with the distribution's configuration
+ * (Alt+Tab, Alt+F4, Super+D…), not ours, and waits until it manages the screen.
+ */
+export async function startWindowManager(display: string): Promise<WindowManager> {
+  const proc = spawn('openbox', ['--sm-disable', '--config-file', '/etc/xdg/openbox/rc.xml'], {
+    env: { ...process.env, DISPLAY: display },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const failed = new Promise<never>((_, reject) => {
+    proc.once('error', (e: NodeJS.ErrnoException) => reject(new Error(`cannot start openbox: ${e.code === 'ENOENT' ? 'it is not installed (Debian: apt-get install openbox)' : e.message}`)));
+    proc.once('exit', (code) => reject(new Error(`openbox exited (${code}): ${stderr}`)));
+  });
+  const managing = waitFor('openbox to manage the screen', async () => /window id #/.test(await tool(display, 'xprop', ['-root', '_NET_SUPPORTING_WM_CHECK']).catch(() => '')), startTimeoutMs, 50);
+  try {
+    await Promise.race([managing, failed]);
+  } catch (e) {
+    await stopProcess(proc);
+    throw e;
+  }
+  failed.catch(() => undefined);
+  return { stop: () => stopProcess(proc) };
+}
+
+/** The window holding the keyboard focus (xdotool getwindowfocus). */
+export async function focusedWindow(display: string): Promise<number> {
+  return Number((await tool(display, 'xdotool', ['getwindowfocus'])).trim());
+}
+
+/** The process's state letter from /proc ("T" stopped, "S" sleeping, "R" running…); null when it is gone. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The X tools these tests drive. A machine without them must fail loudly, never skip quietly. */
+export const requiredXTools = ['Xvfb', 'xdotool', 'xwininfo', 'xprop', 'xrandr', 'xkill', 'import', 'setxkbmap', 'xkbcomp', 'openbox'] as const;
+
+/** Throws, naming the Debian packages, when an X tool the tests need is missing. */
+export function requireXTools(tools: readonly string[] = requiredXTools): void {
+  const missing = tools.filter((t) => !onPath(t));
+  if (missing.length > 0) {
+    throw new Error(
+      `the X tests need ${missing.join(', ')} on PATH (Debian: apt-get install xvfb xdotool x11-utils x11-xserver-utils x11-apps x11-xkb-utils imagemagick openbox; .ci/run installs them)`,
+    );
+  }
+}
+
+function onPath(name: string): boolean {
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      // next folder
+    }
+  }
+  return false;
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { Agent, maxQueuedCommands } from '../../../src/agent/agent.js';
 import { initialState, type PersistedState } from '../../../src/agent/config.js';
 import type { ConsoleLink } from '../../../src/agent/connection.js';
-import type { CaptureRequest, CapturedImage, MonitoringIndicatorState, SessionDesktop, SessionInfo } from '../../../src/agent/platform/session-desktop.js';
+import type { CaptureRequest, CapturedImage, LockIssue, MonitoringIndicatorState, SessionDesktop, SessionInfo } from '../../../src/agent/platform/session-desktop.js';
 import { decodeThumbnailFrame } from '../../../src/shared/protocol/frame.js';
 import type { AgentMessage, Inventory } from '../../../src/shared/protocol/messages.js';
 
@@ -52,9 +52,28 @@ class FakeDesktop implements SessionDesktop {
   async lock(message: string): Promise<void> {
     await tick(2);
     this.calls.push(`lock:${message}`);
+    this.issue = this.issueOnLock;
   }
   async unlock(): Promise<void> {
     this.calls.push('unlock');
+    this.setIssue(null);
+  }
+  /** What the lock's problem is (the Linux desktop reports input not captured, or a contest). */
+  issue: LockIssue | null = null;
+  /** The issue lock() will report when it resolves. */
+  issueOnLock: LockIssue | null = null;
+  private issueListener: ((issue: LockIssue | null) => void) | null = null;
+  lockIssue(): LockIssue | null {
+    return this.issue;
+  }
+  onLockIssue(listener: (issue: LockIssue | null) => void): () => void {
+    this.issueListener = listener;
+    return () => (this.issueListener = null);
+  }
+  setIssue(issue: LockIssue | null): void {
+    if (issue === this.issue) return;
+    this.issue = issue;
+    this.issueListener?.(issue);
   }
   async showMessage(text: string): Promise<void> {
     this.calls.push(`message:${text}`);
@@ -235,6 +254,31 @@ describe('agent core', () => {
     agent.onAuthenticated(link, welcome);
     desktop.changeSession(null);
     expect(link.of('session')).toEqual([{ type: 'session', session: { ...desktop.session, user: null } }]);
+  });
+
+  it('acknowledges a lock that could not capture input as done, with the problem in the state the tile shows', async () => {
+    const { agent, desktop, link, logs } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    desktop.issueOnLock = 'input-not-captured';
+    agent.onMessage(link, { type: 'command', id: 'k1', command: { name: 'lock', message: 'Dừng tay' } });
+    await until(() => link.of('ack').length === 1, 'the ack');
+    expect(link.of('ack')[0]).toEqual({ type: 'ack', id: 'k1', ok: true, state: { locked: true, lockMessage: 'Dừng tay', lessonActive: false, lockIssue: 'input-not-captured' } });
+    expect(logs).toContain('locked');
+  });
+
+  it('tells the console when a student starts fighting the lock, and when the lock is gone', async () => {
+    const { agent, desktop, link, logs } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    agent.onMessage(link, { type: 'command', id: 'k1', command: { name: 'lock', message: 'x' } });
+    await until(() => link.of('ack').length === 1, 'the lock ack');
+    desktop.setIssue('contested');
+    expect(link.of('state')).toEqual([{ type: 'state', state: { locked: true, lockMessage: 'x', lessonActive: false, lockIssue: 'contested' } }]);
+    expect(logs).toContain('lock-issue');
+    agent.onMessage(link, { type: 'command', id: 'k2', command: { name: 'unlock' } });
+    await until(() => link.of('ack').length === 2, 'the unlock ack');
+    // Unlocked, no issue travels any more.
+    expect(link.of('ack')[1]!.state).toEqual({ locked: false, lessonActive: false });
+    expect(link.of('state').at(-1)!.state.lockIssue).toBeUndefined();
   });
 });
 

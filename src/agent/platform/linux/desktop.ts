@@ -2,16 +2,24 @@
 // monitoring badge and teacher messages on one X display. It keeps what the teacher asked for
 // (locked? badge?) apart from the X connection, so when the connection dies — a student ran
 // `xkill` on the lock, say — it reconnects and puts everything back within a second.
+//
+// A student who keeps at it (kills the lock in a loop, covers it, steals its grabs) makes the
+// lock *contested* (contest.ts): the desktop then pauses the student's programs until unlock
+// (paused-programs.ts) and reports the contest, which the teacher sees on the machine's tile.
 
 import type {
   CaptureRequest,
   CapturedImage,
+  LockIssue,
   MonitoringIndicatorState,
   SessionDesktop,
   SessionInfo,
 } from '../session-desktop.js';
 import { translate, type Language } from '../../../shared/i18n/index.js';
-import { ScreenCapture, type CaptureSource } from './capture.js';
+import { ScreenCapture, type CaptureReads, type CaptureSource, type SessionEnv } from './capture.js';
+import { EpisodeLog, LockContest, type LockLoss } from './contest.js';
+import { XkbGrabBreaker, type GrabBreakAction } from './grab-break.js';
+import { defaultRecoveryFile, PausedPrograms } from './paused-programs.js';
 import { MonitoringBadge } from './indicator.js';
 import { ScreenLock, type LockContent } from './lock.js';
 import { TeacherMessage, messageVisibleMs } from './message.js';
@@ -28,8 +36,14 @@ export interface LinuxDesktopOptions {
   /** Language of what the student sees until a lesson says otherwise. */
   language?: Language;
   log?: (line: string) => void;
-  /** Screen reading: node-screenshots with a GetImage fallback ('auto', default), or GetImage only ('x11'). */
+  /** Screen reading: MIT-SHM bands ('shm', default), GetImage bands only ('x11'), or node-screenshots ('native'); see capture.ts. */
   capture?: CaptureSource;
+  /** Where programs paused during a contested lock are remembered across an agent crash (default: defaultRecoveryFile). */
+  recoveryFile?: string;
+  /** Break foreign grabs with the X server's grab-break keys (default true); false leaves only hiding windows. */
+  xkbGrabBreak?: boolean;
+  /** Xauthority file of the X session (for our connection, node-screenshots and the tools we run); default: $XAUTHORITY / ~/.Xauthority. */
+  xauthority?: string;
 }
 
 /** Reconnect backoff after the X connection was lost: first try at once, then doubling to the cap. */
@@ -41,6 +55,28 @@ export const screensSettleMs = 100;
 
 /** At most this many X protocol errors are logged per connection (they are usually harmless races). */
 export const maxLoggedProtocolErrors = 20;
+
+/** Unlocked, a connection that dies younger than this makes the next reconnect wait (backoff). */
+export const shortLivedConnectionMs = 1_000;
+
+/** Lost connections are logged at most once per this period; the line counts the ones in between. */
+export const connectionLostLogGapMs = 10_000;
+
+/** While contested, the student's programs are looked for again (new ones paused) at most this often. */
+export const repauseMinGapMs = 1_000;
+
+/** Changes of the lock's issue reach listeners (the console) at most this often. */
+export const lockIssueReportMinGapMs = 1_000;
+
+/**
+ * lock() waits this long for the lock to be up when a student kills it while it is being built
+ * (the reconnect puts it back), looking every lockShowPollMs.
+ */
+export const lockShowMaxMs = 5_000;
+export const lockShowPollMs = 20;
+
+/** The session's user name is asked again (loginctl) after a reconnect only when older than this. */
+export const userNameMaxAgeMs = 30_000;
 
 /**
  * Connects to the X display and returns a started desktop. Rejects with a readable reason when the
@@ -55,6 +91,8 @@ export async function createLinuxDesktop(options: LinuxDesktopOptions = {}): Pro
 export class LinuxDesktop implements SessionDesktop {
   readonly platform = 'linux' as const;
   readonly display: string;
+  /** The Xauthority file of the session (a service found it), or undefined: $XAUTHORITY / ~/.Xauthority. */
+  private readonly xauthority: string | undefined;
   private readonly log: (line: string) => void;
   private language: Language;
 
@@ -80,19 +118,52 @@ export class LinuxDesktop implements SessionDesktop {
   /** Other clients' windows the lock unmapped to break their grabs; unlock maps them back. */
   private readonly hiddenWindows: number[] = [];
 
+  // Contested lock: losses, paused programs, the issue the console sees.
+  private readonly contest: LockContest;
+  /** The lock's own lines, rate-limited per episode (a kill loop must not write hundreds a second). */
+  private readonly lockLog: EpisodeLog;
+  private readonly paused: PausedPrograms;
+  private readonly grabBreaker: XkbGrabBreaker | null;
+  private escalationDue = false;
+  private escalating: Promise<void> | null = null;
+  private lastEscalationAt = -Infinity;
+  private leftoversResumed = false;
+  private reportedIssue: LockIssue | null = null;
+  private issueTimer: NodeJS.Timeout | null = null;
+  private lastIssueReportAt = -Infinity;
+  private readonly issueListeners = new Set<(issue: LockIssue | null) => void>();
+  private connectedAt = 0;
+  private userReadAt = -Infinity;
+  private lostLogAt = -Infinity;
+  private lostSinceLog = 0;
+
   constructor(options: LinuxDesktopOptions = {}) {
     const display = options.display ?? process.env['DISPLAY'];
     if (!display) throw new Error('cannot use the Linux desktop: no X display (DISPLAY is not set and no display was given)');
     this.display = display;
+    this.xauthority = options.xauthority;
     this.language = options.language ?? 'vi';
     this.log = options.log ?? (() => undefined);
-    this.capturer = new ScreenCapture(display, () => this.connection(), options.capture ?? 'auto', this.log);
+    const sessionEnv: SessionEnv = { DISPLAY: display };
+    if (options.xauthority) sessionEnv.XAUTHORITY = options.xauthority;
+    this.capturer = new ScreenCapture(sessionEnv, () => this.connection(), { source: options.capture ?? 'shm', log: this.log });
+    this.lockLog = new EpisodeLog(this.log);
+    this.contest = new LockContest(this.lockLog.line);
+    this.paused = new PausedPrograms(display, options.recoveryFile ?? defaultRecoveryFile(display), this.lockLog.line);
+    const toolEnv: NodeJS.ProcessEnv = { ...process.env, DISPLAY: display };
+    if (options.xauthority) toolEnv['XAUTHORITY'] = options.xauthority;
+    this.grabBreaker = options.xkbGrabBreak === false ? null : new XkbGrabBreaker(display, toolEnv, this.lockLog.line);
   }
 
   // ---- SessionDesktop ----------------------------------------------------------------------
 
   async start(): Promise<void> {
     if (this.closed) throw new Error(`the desktop on ${this.display} was closed`);
+    if (!this.leftoversResumed) {
+      // A previous run that crashed while a contest had the student's programs paused.
+      this.leftoversResumed = true;
+      this.paused.resumeLeftovers();
+    }
     if (this.conn && !this.conn.closed) return;
     this.connecting ??= this.connect().finally(() => {
       this.connecting = null;
@@ -121,17 +192,67 @@ export class LinuxDesktop implements SessionDesktop {
     this.wanted.lockMessage = message;
     return this.serial(async () => {
       await this.start();
-      await this.applyLock();
+      const conn = this.conn;
+      try {
+        await this.applyLock();
+      } catch (e) {
+        // Killed while we built it: the reconnect puts the lock back; wait for that below.
+        if (conn && !conn.closed) throw e;
+      }
+      if (!(await this.whenLockShown()) && !this.contest.contested) {
+        throw new Error(`the lock could not be shown on X display ${this.display} within ${lockShowMaxMs} ms`);
+      }
+      // Honest answer: lock() resolves once input is ours or we know it is not (lockIssue says which).
+      await this.lockScreen?.inputSettled();
+      this.updateIssue(true);
     });
   }
 
   unlock(): Promise<void> {
     this.wanted.lockMessage = null;
     return this.serial(async () => {
-      if (!this.lockScreen) return;
-      await this.lockScreen.release();
-      this.badge?.raise();
+      if (this.lockScreen) {
+        await this.lockScreen.release();
+        this.badge?.raise();
+      }
+      this.endContest('unlocked');
     });
+  }
+
+  lockIssue(): LockIssue | null {
+    if (this.wanted.lockMessage === null) return null;
+    if (this.lockScreen?.inputProblem) return 'input-not-captured';
+    return this.contest.contested ? 'contested' : null;
+  }
+
+  onLockIssue(listener: (issue: LockIssue | null) => void): () => void {
+    this.issueListeners.add(listener);
+    return () => this.issueListeners.delete(listener);
+  }
+
+  /** Waits (bounded) until a lock is up on a live connection; false when it never came (or was not wanted any more). */
+  private async whenLockShown(): Promise<boolean> {
+    const deadline = Date.now() + lockShowMaxMs;
+    for (;;) {
+      if (this.lockScreen?.engaged && this.conn && !this.conn.closed) return true;
+      if (this.closed || this.wanted.lockMessage === null || Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, lockShowPollMs));
+    }
+  }
+
+  /** Screens read by node-screenshots and by the GetImage fallback so far. */
+  captureReads(): CaptureReads {
+    return this.capturer.reads();
+  }
+
+  /** True while locked with keyboard and pointer held by the lock. */
+  inputCaptured(): boolean {
+    return this.lockScreen?.inputCaptured ?? false;
+  }
+
+  /** Programs paused because the lock is contested (PIDs; empty when none). */
+  pausedPrograms(): number[] {
+    return this.paused.pids();
   }
 
   showMessage(text: string, title?: string): Promise<void> {
@@ -175,8 +296,13 @@ export class LinuxDesktop implements SessionDesktop {
       await this.conn?.sync().catch(() => undefined);
     }).catch(() => undefined);
     this.closed = true;
+    await this.escalating?.catch(() => undefined);
+    this.endContest('agent-stopped');
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.screensTimer) clearTimeout(this.screensTimer);
+    if (this.issueTimer) clearTimeout(this.issueTimer);
+    this.issueTimer = null;
+    this.issueListeners.clear();
     this.reconnectTimer = null;
     this.screensTimer = null;
     this.conn?.close();
@@ -192,12 +318,14 @@ export class LinuxDesktop implements SessionDesktop {
   }
 
   private async connect(): Promise<void> {
-    const conn = await XConnection.open(this.display);
+    const conn = await XConnection.open(this.display, this.xauthority ? { xauthority: this.xauthority } : {});
     if (this.closed) {
       conn.close();
       return;
     }
     this.protocolErrors = 0;
+    // A student's XGrabServer must not freeze the lock's repairs.
+    conn.imperviousToServerGrabs();
     conn.on('event', (ev) => this.dispatch(ev));
     conn.on('protocolError', (err) => this.onProtocolError(err));
     conn.on('closed', (reason) => {
@@ -208,30 +336,43 @@ export class LinuxDesktop implements SessionDesktop {
       this.log('desktop.root-events-refused');
     }
     conn.selectRandrEvents();
-    const [screens, user] = await Promise.all([readScreens(conn), sessionUserName(this.display)]);
+    // Reconnecting after xkill: the user has not changed in a second; spare the loginctl calls.
+    const userKnown = this.user !== null && Date.now() - this.userReadAt < userNameMaxAgeMs;
+    const [screens, user] = await Promise.all([readScreens(conn), userKnown ? Promise.resolve(this.user) : sessionUserName(this.display)]);
+    if (!userKnown) this.userReadAt = Date.now();
     const before = this.sessionInfo();
     this.conn = conn;
+    this.connectedAt = Date.now();
     this.user = user;
     this.screens = screens;
     this.capturer.invalidate();
     this.lockScreen = new ScreenLock(conn, {
-      log: this.log,
+      log: this.lockLog.line,
       readScreens: () => readScreens(conn),
       onScreens: (s) => this.setScreens(s),
       ownWindows: () => [...(this.badge?.ownWindows() ?? []), ...(this.message?.ownWindows() ?? [])],
       hiddenWindows: this.hiddenWindows,
+      onLoss: (kind) => this.onLoss(kind),
+      onInputProblem: () => this.updateIssue(false),
+      breakGrabs: (action) => this.breakGrabs(conn, action),
+      contested: () => this.contest.contested,
+      studentPaused: () => (this.escalating ?? (this.escalationDue ? this.escalate(conn) : Promise.resolve())).catch(() => undefined),
     });
     this.badge = new MonitoringBadge(conn, { log: this.log, isLocked: () => this.lockScreen?.engaged ?? false });
     this.message = new TeacherMessage(conn);
-    this.reconnectDelay = reconnectFirstDelayMs;
-    this.log(
+    // While locked, reconnects may come in a loop (a student killing the lock): rate-limited lines.
+    (this.wanted.lockMessage !== null ? this.lockLog.line : this.log)(
       `desktop.connected display=${this.display} user=${user ?? '-'} screens=${screens.map((s) => `${s.width}x${s.height}+${s.x}+${s.y}`).join(',')}` +
-        ` randr=${conn.extensions.randr ? 'yes' : 'no'} shape=${conn.extensions.shape ? 'yes' : 'no'} damage=${conn.extensions.damage ? 'yes' : 'no'}`,
+        ` randr=${conn.extensions.randr ? 'yes' : 'no'} shape=${conn.extensions.shape ? 'yes' : 'no'} damage=${conn.extensions.damage ? 'yes' : 'no'}` +
+        ` x-resource=${conn.extensions.res ? 'yes' : 'no'} xtest=${conn.extensions.xtest ? 'yes' : 'no'}`,
     );
     if (before.screens.length > 0 && JSON.stringify(before) !== JSON.stringify(this.sessionInfo())) this.notify();
     // After a reconnect: put back what the teacher asked for. A failure here must not make the
     // connection look unusable; lock() and setMonitoringIndicator() apply their state again anyway.
     try {
+      // The student's programs are paused before the lock shows again: a client that kills
+      // every window as it maps gets no chance at the new one.
+      if (this.wanted.lockMessage !== null && this.escalationDue) await this.escalate(conn);
       if (this.wanted.lockMessage !== null) await this.applyLock();
       else this.showHiddenWindows(conn);
       if (this.wanted.indicator) await this.applyIndicator();
@@ -247,7 +388,9 @@ export class LinuxDesktop implements SessionDesktop {
 
   private onConnectionLost(conn: XConnection): void {
     if (this.conn !== conn) return;
-    this.log(`desktop.x-connection-lost display=${this.display} locked=${this.wanted.lockMessage !== null}`);
+    const locked = this.wanted.lockMessage !== null;
+    const lived = Date.now() - this.connectedAt;
+    this.logConnectionLost(locked);
     this.lockScreen?.dispose();
     this.badge?.dispose();
     this.message?.dispose();
@@ -255,7 +398,26 @@ export class LinuxDesktop implements SessionDesktop {
     this.badge = null;
     this.message = null;
     this.conn = null;
+    if (locked) {
+      // Locked: back at once, every time; the contest defence is what stops a loop.
+      this.reconnectDelay = reconnectFirstDelayMs;
+      this.onLoss('connection-killed');
+    } else {
+      // Unlocked (a badge or message was killed): a connection that keeps dying young backs off.
+      this.reconnectDelay = lived < shortLivedConnectionMs ? Math.min(reconnectMaxDelayMs, Math.max(100, this.reconnectDelay * 2)) : reconnectFirstDelayMs;
+    }
     this.scheduleReconnect();
+  }
+
+  /** One line per lost connection, but at most one per connectionLostLogGapMs (a kill loop must not flood the log). */
+  private logConnectionLost(locked: boolean): void {
+    const now = Date.now();
+    this.lostSinceLog++;
+    if (now - this.lostLogAt < connectionLostLogGapMs) return;
+    const more = this.lostSinceLog > 1 ? ` lost_since_last_line=${this.lostSinceLog}` : '';
+    this.log(`desktop.x-connection-lost display=${this.display} locked=${locked}${more}`);
+    this.lostLogAt = now;
+    this.lostSinceLog = 0;
   }
 
   private scheduleReconnect(): void {
@@ -263,7 +425,12 @@ export class LinuxDesktop implements SessionDesktop {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       this.start().then(
-        () => this.log('desktop.reconnected'),
+        () => {
+          // Lost again while it was being restored (a kill loop): the loss came before this
+          // connection counted as ours, so try again here.
+          if (!this.conn || this.conn.closed) return this.scheduleReconnect();
+          (this.wanted.lockMessage !== null ? this.lockLog.line : this.log)('desktop.reconnected');
+        },
         (e: unknown) => {
           this.log(`desktop.reconnect-failed error=${JSON.stringify((e as Error).message)}`);
           this.reconnectDelay = Math.min(reconnectMaxDelayMs, Math.max(100, this.reconnectDelay * 2));
@@ -284,6 +451,94 @@ export class LinuxDesktop implements SessionDesktop {
     const run = this.ops.then(task);
     this.ops = run.catch(() => undefined);
     return run;
+  }
+
+  // ---- contested lock ------------------------------------------------------------------------
+
+  /** Something took the lock away without the teacher asking: count it, escalate when contested. */
+  private onLoss(kind: LockLoss): void {
+    if (this.wanted.lockMessage === null || this.closed) return;
+    const started = this.contest.record(kind);
+    if (!this.contest.contested) return;
+    if (started || Date.now() - this.lastEscalationAt >= repauseMinGapMs) this.escalationDue = true;
+    if (started) this.updateIssue(false);
+    const conn = this.conn;
+    // Without a connection, connect() escalates before it shows the lock again.
+    if (this.escalationDue && conn && !conn.closed) void this.escalate(conn).catch(() => undefined);
+  }
+
+  /**
+   * Pauses the student's programs: every account with an X client on this display except root's
+   * (X-Resource names each client's process), so a script fighting the lock stops.
+   */
+  private escalate(conn: XConnection): Promise<void> {
+    if (this.escalating) return this.escalating;
+    this.escalationDue = false;
+    this.lastEscalationAt = Date.now();
+    this.escalating = (async () => {
+      const clients = await conn.clientIds().catch(() => null);
+      if (!clients) {
+        this.lockLog.line('lock.pause-unavailable reason="the X server does not tell which process each client is (no X-Resource 1.2)"');
+        return;
+      }
+      if (this.wanted.lockMessage === null) return; // unlocked meanwhile
+      const pids = clients.map((c) => c.pid).filter((pid): pid is number => pid !== null && pid !== process.pid);
+      const added = this.paused.pause(pids);
+      if (added > 0) this.lockScreen?.requestCheck(0);
+    })().finally(() => {
+      this.escalating = null;
+    });
+    return this.escalating;
+  }
+
+  private async breakGrabs(conn: XConnection, action: GrabBreakAction): Promise<boolean> {
+    if (!this.grabBreaker || conn.closed) return false;
+    return this.grabBreaker.breakGrabs(conn, action);
+  }
+
+  /** The lock ended (or the agent stops): resume paused programs and close the episode. */
+  private endContest(reason: string): void {
+    this.escalationDue = false;
+    this.paused.resumeAll(reason);
+    this.contest.end();
+    this.lockLog.end();
+    this.updateIssue(true);
+  }
+
+  /**
+   * Tells listeners the lock's issue when it changed. `now`: right away (the answer to a lock or
+   * unlock command); otherwise at most once per lockIssueReportMinGapMs, the latest value winning.
+   */
+  private updateIssue(now: boolean): void {
+    if (this.closed && this.issueListeners.size === 0) return;
+    const wait = now ? 0 : Math.max(0, this.lastIssueReportAt + lockIssueReportMinGapMs - Date.now());
+    if (wait === 0) {
+      if (this.issueTimer) clearTimeout(this.issueTimer);
+      this.issueTimer = null;
+      this.reportIssue();
+      return;
+    }
+    if (this.issueTimer) return;
+    this.issueTimer = setTimeout(() => {
+      this.issueTimer = null;
+      this.reportIssue();
+    }, wait);
+    this.issueTimer.unref();
+  }
+
+  private reportIssue(): void {
+    const issue = this.lockIssue();
+    if (issue === this.reportedIssue) return;
+    this.reportedIssue = issue;
+    this.lastIssueReportAt = Date.now();
+    this.log(`lock.issue ${issue ?? 'none'}`);
+    for (const listener of this.issueListeners) {
+      try {
+        listener(issue);
+      } catch (e) {
+        this.log(`desktop.listener-failed error=${JSON.stringify((e as Error).message)}`);
+      }
+    }
   }
 
   // ---- features -------------------------------------------------------------------------------

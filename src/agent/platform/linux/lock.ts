@@ -5,18 +5,27 @@
 // another client holds an active grab).
 //
 // Students try things, so the lock defends itself while it is engaged:
-//  - events: cover unmapped/destroyed/obscured, grab released (FocusOut/LeaveNotify mode Ungrab),
-//    another window mapped or restacked, RandR screen changes -> re-check at once;
+//  - fast path: when another top-level window is created, mapped or restacked, the cover is
+//    raised again at once (one request, no round trip), so a window raising itself in a loop is
+//    on top only for the moment it takes us to answer; the full check follows a little later;
+//  - events: cover unmapped/destroyed, grab released (FocusOut/LeaveNotify mode Ungrab), RandR
+//    screen changes -> full check at once;
 //  - a watchdog every `lockWatchIntervalMs` (only while locked) re-grabs, re-raises, re-maps and
 //    re-reads the monitors, so a missed event costs at most one interval;
-//  - a grab held by another client is broken the way xsecurelock does it: a grab ends when its
-//    window stops being viewable, so other clients' windows are unmapped one at a time from the
-//    top (the application window inside a window-manager frame first; frames confuse window
-//    managers) until our grab succeeds. They stay unmapped until unlock (they are under the
-//    cover anyway), so a client that grabs again whenever it is mapped cannot ping-pong with
-//    us; unlock maps them back and gives the keyboard focus back to where it was.
+//  - a grab held by another client is broken: first by the X server itself (XKB grab-break keys,
+//    see grab-break.ts), which also ends grabs on the root window; then the way xsecurelock does
+//    it: a grab ends when its window stops being viewable, so other clients' windows are unmapped
+//    one at a time from the top (the application window inside a window-manager frame first;
+//    frames confuse window managers) until our grab succeeds. They stay unmapped until unlock
+//    (they are under the cover anyway), so a client that grabs again whenever it is mapped cannot
+//    ping-pong with us; unlock maps them back and gives the keyboard focus back to where it was.
+//    While the lock is contested, the client still holding a grab is disconnected (XF86ClearGrab).
+//  - every involuntary loss is reported (deps.onLoss) so the desktop can tell an accident from a
+//    student fighting the lock (contest.ts).
 // Killing our X connection (xkill) destroys everything; desktop.ts reconnects and engages again.
 
+import type { LockLoss } from './contest.js';
+import type { GrabBreakAction } from './grab-break.js';
 import type { Screen } from './screens.js';
 import { sameScreens } from './screens.js';
 import { createOverlay, setPicture, type ServerImage } from './overlay-window.js';
@@ -28,15 +37,32 @@ export const lockWatchIntervalMs = 300;
 
 /**
  * A foreign grab may be innocent (a mouse button still held, a menu open when the lock came):
- * give it this long to end by itself before hiding windows to break it.
+ * give it this long to end by itself before breaking it. A grab taken from us after we held it
+ * is not innocent and is broken at once.
  */
 export const foreignGrabPatienceMs = 400;
 
-/** Breaking another client's grab unmaps windows: never more often than this. */
+/** Breaking another client's grab presses keys or unmaps windows: never more often than this. */
 export const grabBreakMinGapMs = 100;
 
-/** Shortest gap between two event-triggered checks (a client raising itself in a loop cannot spin us). */
+/** Shortest gap between two full checks asked for by events (a client raising itself in a loop cannot spin us). */
 export const recheckMinGapMs = 25;
+
+/** After the fast path re-raised the cover over a restacked window, the full check follows this much later. */
+export const restackCheckDelayMs = 150;
+
+/**
+ * How long lock() waits for the keyboard and pointer before it reports that input is not
+ * captured (patience for an innocent grab, then breaking it).
+ */
+export const inputSettleMaxMs = 2_000;
+
+/**
+ * On unlock, how long we wait for a window manager to show the windows the lock had hidden before
+ * giving the keyboard focus back (looking every remapPollMs).
+ */
+export const remapWaitMs = 1_000;
+export const remapPollMs = 20;
 
 export interface LockContent {
   /** Picture of the panel for a monitor of this size (cached by the caller). */
@@ -55,6 +81,16 @@ export interface LockDeps {
    * list survives a reconnect (after xkill) and the next unlock still restores them.
    */
   hiddenWindows: number[];
+  /** Something took the lock away without us asking (counted by the desktop's LockContest). */
+  onLoss: (kind: LockLoss) => void;
+  /** Whether keyboard and pointer are out of the lock's hands changed (see ScreenLock.inputProblem). */
+  onInputProblem: (problem: boolean) => void;
+  /** Breaks other clients' grabs with the X server's help; false when this PC cannot. */
+  breakGrabs: (action: GrabBreakAction) => Promise<boolean>;
+  /** True while a student is fighting the lock: a client that keeps a grab may then be disconnected. */
+  contested: () => boolean;
+  /** Resolves when pausing the student's programs (contested lock) has been done, if it is under way or due. */
+  studentPaused: () => Promise<void>;
 }
 
 /** Where the keyboard focus was before the lock hid windows (restored on unlock). */
@@ -62,6 +98,8 @@ interface SavedFocus {
   window: number;
   revertTo: number;
 }
+
+type GrabResult = { keyboard: number; pointer: number };
 
 const coverEvents =
   eventMask.KeyPress |
@@ -76,6 +114,14 @@ const coverEvents =
 
 const pointerGrabEvents = eventMask.ButtonPress | eventMask.ButtonRelease;
 
+/** FocusOut/LeaveNotify mode: the grab just ended. */
+const notifyUngrab = 2;
+
+/** CirculateNotify place: the window went to the top. */
+const placeOnTop = 0;
+
+const isRefused = (s: number): boolean => s === grabStatus.alreadyGrabbed || s === grabStatus.frozen;
+
 export class ScreenLock {
   private cover: number | null = null;
   private panels: number[] = [];
@@ -84,14 +130,23 @@ export class ScreenLock {
   private engagedFlag = false;
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<void> = Promise.resolve();
-  private checkQueued = false;
+  private checkTimer: NodeJS.Timeout | null = null;
+  private checkDueAt = 0;
+  private checkRunning = false;
   private lastCheckAt = 0;
   private lastGrabBreakAt = 0;
   /** When our grab was first refused because another client holds one (null: not refused). */
   private blockedSince: number | null = null;
   private grabbed = { keyboard: false, pointer: false };
+  /** We held both grabs at least once since engaging: a refusal after that means they were taken. */
+  private heldOnce = false;
+  /** When breaking a foreign grab last failed (null: input is ours, or we have not given up yet). */
+  private breakFailedAt: number | null = null;
+  private readonly settleWaiters = new Set<() => void>();
   private pointerBefore: { x: number; y: number } | null = null;
   private focusBefore: SavedFocus | null = null;
+  /** Top-level windows created since our last raise: they sit above the cover until we raise it again. */
+  private readonly createdAbove = new Set<number>();
   /** Windows we already logged raising the cover above (one log line each, not one per tick). */
   private readonly reportedAbove = new Set<number>();
 
@@ -102,6 +157,16 @@ export class ScreenLock {
 
   get engaged(): boolean {
     return this.engagedFlag;
+  }
+
+  /** The lock holds both the keyboard and the pointer. */
+  get inputCaptured(): boolean {
+    return this.grabbed.keyboard && this.grabbed.pointer;
+  }
+
+  /** True when the lock tried to take keyboard and pointer back and could not: students can type past it. */
+  get inputProblem(): boolean {
+    return this.engagedFlag && !this.inputCaptured && this.breakFailedAt !== null;
   }
 
   /** Windows that make up the lock (cover and panels). */
@@ -117,8 +182,9 @@ export class ScreenLock {
       if (!this.engagedFlag) {
         this.engagedFlag = true;
         this.pointerBefore = await this.conn.pointerPosition().catch(() => null);
+        this.focusBefore = await this.conn.inputFocus().catch(() => null);
         await this.buildCover();
-        this.timer = setInterval(() => this.requestCheck(), lockWatchIntervalMs);
+        this.timer = setInterval(() => this.requestCheck(0), lockWatchIntervalMs);
         this.timer.unref();
       }
       await this.paintPanels();
@@ -126,28 +192,56 @@ export class ScreenLock {
     });
   }
 
+  /**
+   * Resolves once the lock holds keyboard and pointer, or has tried to take them from another
+   * client and failed, or after `inputSettleMaxMs`. Resolves whether input is captured.
+   */
+  async inputSettled(): Promise<boolean> {
+    if (!this.engagedFlag || this.inputCaptured || this.breakFailedAt !== null) return this.inputCaptured;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.settleWaiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, inputSettleMaxMs);
+      this.settleWaiters.add(done);
+    });
+    if (this.engagedFlag && !this.inputCaptured && this.breakFailedAt === null) {
+      // Still waiting out an innocent-looking grab: for the teacher, input is not captured.
+      this.breakFailedAt = Date.now();
+      this.deps.onInputProblem(true);
+    }
+    return this.inputCaptured;
+  }
+
   /** Ungrabs, removes every lock window and puts the pointer back where it was. */
   release(): Promise<void> {
     return this.serial(async () => {
       if (!this.engagedFlag) return;
       this.engagedFlag = false;
-      if (this.timer) clearInterval(this.timer);
-      this.timer = null;
+      this.stopTimers();
       this.conn.ungrabKeyboard();
       this.conn.ungrabPointer();
       // Back in their old stacking places (an unmapped window keeps its place), under the cover until it goes.
       const hidden = this.deps.hiddenWindows.splice(0);
       for (const wid of hidden) this.conn.mapWindow(wid);
       if (this.cover !== null) this.conn.destroyWindow(this.cover);
-      if (hidden.length > 0 && this.focusBefore) {
-        await this.conn.sync().catch(() => undefined);
+      // A window manager maps a hidden window again in its own time (MapRequest, new frame) and may
+      // focus it: wait for that, then give the focus back to the window that had it before the lock.
+      if (hidden.length > 0) await this.whenViewable(hidden);
+      if (this.focusBefore) {
         await this.conn.setInputFocus(this.focusBefore.window, this.focusBefore.revertTo).catch(() => false);
       }
       this.focusBefore = null;
       this.cover = null;
       this.panels = [];
       this.grabbed = { keyboard: false, pointer: false };
+      this.heldOnce = false;
       this.blockedSince = null;
+      this.breakFailedAt = null;
+      this.createdAbove.clear();
+      this.wakeSettleWaiters();
       if (this.pointerBefore) this.conn.warpPointer(this.pointerBefore.x, this.pointerBefore.y);
       this.pointerBefore = null;
       await this.conn.sync().catch(() => undefined);
@@ -157,69 +251,157 @@ export class ScreenLock {
   /** The connection is gone: forget windows (the server destroyed them) and stop the watchdog. */
   dispose(): void {
     this.engagedFlag = false;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.stopTimers();
     this.cover = null;
     this.panels = [];
+    this.wakeSettleWaiters();
   }
 
   /** Every X event of the connection passes here; the lock reacts only while engaged. */
   handleEvent(ev: XEvent): void {
-    if (!this.engagedFlag) return;
+    if (!this.engagedFlag || this.cover === null) return;
+    const cover = this.cover;
+    const root = this.conn.root;
     const subject = subjectWindow(ev);
-    const ours = subject !== undefined && this.windows().includes(subject);
+    const lockWindow = subject !== undefined && this.windows().includes(subject);
     switch (ev.name) {
-      case 'UnmapNotify':
-      case 'DestroyNotify':
-        // Ours going away is exactly what we watch for; others' too (a grab may end with them).
-        this.requestCheck();
+      case 'CreateNotify':
+        // New top-level windows start above everything, the cover included: raise it before they map.
+        if (ev.parent === root && !lockWindow && subject !== undefined) {
+          this.createdAbove.add(subject);
+          this.conn.raiseWindow(cover);
+        }
         break;
       case 'MapNotify':
+        if (ev.event !== root || lockWindow || subject === undefined) break;
+        if (this.createdAbove.delete(subject) && !this.isOwn(subject)) this.deps.onLoss('covered');
+        this.conn.raiseWindow(cover);
+        this.requestCheck(restackCheckDelayMs);
+        break;
       case 'ConfigureNotify':
+        if (ev.wid !== root) break; // only root's children are selected on root
+        if (subject === cover) {
+          // Our raise took effect: whatever was created before it is below us now.
+          this.createdAbove.clear();
+          break;
+        }
+        if (lockWindow) break;
+        if (subject !== undefined && !this.isOwn(subject) && ev.aboveSibling !== undefined && this.isTopOfOurs(ev.aboveSibling)) {
+          // Restacked right above us: that window covers the lock until we raise it again.
+          this.deps.onLoss('covered');
+        }
+        this.conn.raiseWindow(cover);
+        this.requestCheck(restackCheckDelayMs);
+        break;
       case 'CirculateNotify':
+        if (ev.event !== root || lockWindow) break;
+        if (ev.place === placeOnTop && subject !== undefined && !this.isOwn(subject)) this.deps.onLoss('covered');
+        this.conn.raiseWindow(cover);
+        this.requestCheck(restackCheckDelayMs);
+        break;
       case 'ReparentNotify':
-        // Our own raises and maps come back as these events: reacting to them would loop.
-        if (!ours) this.requestCheck();
+        if (!lockWindow) this.requestCheck(restackCheckDelayMs);
+        break;
+      case 'UnmapNotify':
+        if (subject === cover) {
+          // Reported twice (on the cover and on root); count it once.
+          if (ev.event === cover) this.deps.onLoss('unmapped');
+          this.requestCheck(0);
+        } else if (!lockWindow) this.requestCheck(restackCheckDelayMs); // a grab may end with it
+        break;
+      case 'DestroyNotify':
+        if (subject === cover) {
+          if (ev.event === cover) this.deps.onLoss('destroyed');
+          this.requestCheck(0);
+        } else if (!lockWindow) this.requestCheck(restackCheckDelayMs);
         break;
       case 'RRScreenChangeNotify':
       case 'RRNotify':
-        this.requestCheck();
+        this.requestCheck(0);
         break;
       case 'VisibilityNotify':
-        if (subject === this.cover && ev.state !== 0) this.requestCheck();
+        if (subject === cover && ev.state !== 0) this.requestCheck(0);
         break;
       case 'FocusOut':
       case 'LeaveNotify':
-        // mode 2 = Ungrab: our grab just ended without us asking.
-        if (subject === this.cover && ev.mode === 2) this.requestCheck();
+        // Our grab just ended without us asking (the cover stopped being viewable, or the server was told to ungrab).
+        // (Another client's grab ending sends the same events: only a grab we held counts.)
+        if (subject === cover && ev.mode === notifyUngrab) {
+          const device = ev.name === 'FocusOut' ? 'keyboard' : 'pointer';
+          if (!this.grabbed[device]) break;
+          this.grabbed[device] = false;
+          this.deps.onLoss('grab-lost');
+          this.requestCheck(0);
+        }
         break;
       default:
         break;
     }
   }
 
+  /** Asks for a full check (see check()) in `delayMs`; coalesced: one pending at most, spaced by recheckMinGapMs. */
+  requestCheck(delayMs = 0): void {
+    if (!this.engagedFlag) return;
+    const due = Math.max(Date.now() + delayMs, this.lastCheckAt + recheckMinGapMs);
+    if (this.checkTimer && this.checkDueAt <= due) return;
+    if (this.checkTimer) clearTimeout(this.checkTimer);
+    this.checkDueAt = due;
+    this.checkTimer = setTimeout(() => {
+      this.checkTimer = null;
+      if (this.checkRunning) {
+        // One check at a time; the running one may have started before the event: look again after it.
+        this.requestCheck(recheckMinGapMs);
+        return;
+      }
+      this.checkRunning = true;
+      void this.serial(async () => {
+        this.lastCheckAt = Date.now();
+        if (this.engagedFlag && !this.conn.closed) await this.check();
+      })
+        .catch((e: unknown) => {
+          if (!this.conn.closed) this.deps.log(`lock.check-failed error=${JSON.stringify((e as Error).message)}`);
+        })
+        .finally(() => {
+          this.checkRunning = false;
+        });
+    }, Math.max(0, due - Date.now()));
+    this.checkTimer.unref();
+  }
+
+  /** Waits (bounded by remapWaitMs) until every window is viewable again; gone ones do not count. */
+  private async whenViewable(windows: readonly number[]): Promise<void> {
+    const deadline = Date.now() + remapWaitMs;
+    for (;;) {
+      const states = await Promise.all(windows.map((w) => this.conn.windowAttributes(w).catch(() => null)));
+      if (states.every((a) => a === null || a.mapState === 2) || Date.now() >= deadline) return;
+      await new Promise((r) => setTimeout(r, remapPollMs));
+    }
+  }
+
+  private isOwn(wid: number): boolean {
+    return this.deps.ownWindows().includes(wid);
+  }
+
+  /** A window of ours that a window stacked right above would cover the lock from. */
+  private isTopOfOurs(wid: number): boolean {
+    return wid === this.cover || this.isOwn(wid);
+  }
+
+  private stopTimers(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    if (this.checkTimer) clearTimeout(this.checkTimer);
+    this.checkTimer = null;
+  }
+
+  private wakeSettleWaiters(): void {
+    for (const wake of [...this.settleWaiters]) wake();
+  }
+
   private serial(task: () => Promise<void>): Promise<void> {
     const run = this.queue.then(task);
     this.queue = run.catch(() => undefined);
     return run;
-  }
-
-  /** Coalesces checks: at most one queued behind the running one, spaced by recheckMinGapMs. */
-  private requestCheck(): void {
-    if (this.checkQueued || !this.engagedFlag) return;
-    this.checkQueued = true;
-    const wait = Math.max(0, this.lastCheckAt + recheckMinGapMs - Date.now());
-    const go = (): void => {
-      void this.serial(async () => {
-        this.checkQueued = false;
-        this.lastCheckAt = Date.now();
-        if (this.engagedFlag && !this.conn.closed) await this.check();
-      }).catch((e: unknown) => {
-        if (!this.conn.closed) this.deps.log(`lock.check-failed error=${JSON.stringify((e as Error).message)}`);
-      });
-    };
-    if (wait > 0) setTimeout(go, wait).unref();
-    else go();
   }
 
   private async buildCover(): Promise<void> {
@@ -232,6 +414,7 @@ export class ScreenLock {
     });
     this.cover = cover;
     this.panels = [];
+    this.createdAbove.clear();
     this.conn.mapWindow(cover);
     this.conn.raiseWindow(cover);
     await this.grab();
@@ -261,54 +444,123 @@ export class ScreenLock {
     });
   }
 
+  private async tryGrab(cover: number): Promise<GrabResult> {
+    const [keyboard, pointer] = await Promise.all([this.conn.grabKeyboard(cover), this.conn.grabPointer(cover, cover, pointerGrabEvents)]);
+    return { keyboard, pointer };
+  }
+
   private async grab(): Promise<void> {
     const cover = this.cover;
     if (cover === null) return;
-    let [keyboard, pointer] = await Promise.all([this.conn.grabKeyboard(cover), this.conn.grabPointer(cover, cover, pointerGrabEvents)]);
-    const blocked = (s: number): boolean => s === grabStatus.alreadyGrabbed || s === grabStatus.frozen;
-    const refused = blocked(keyboard) || blocked(pointer);
+    let result = await this.tryGrab(cover);
+    const refused = isRefused(result.keyboard) || isRefused(result.pointer);
     const now = Date.now();
     if (!refused) this.blockedSince = null;
     else if (this.blockedSince === null) {
       this.blockedSince = now;
+      this.deps.onLoss('grab-refused');
       // Look again as soon as the patience runs out, not a watchdog tick later.
-      setTimeout(() => this.requestCheck(), foreignGrabPatienceMs).unref();
+      if (!this.heldOnce) this.requestCheck(foreignGrabPatienceMs);
     }
-    if (refused && now - this.blockedSince! >= foreignGrabPatienceMs && now - this.lastGrabBreakAt >= grabBreakMinGapMs) {
+    const patience = this.heldOnce ? 0 : foreignGrabPatienceMs;
+    let breakTried = false;
+    if (refused && now - this.blockedSince! >= patience && now - this.lastGrabBreakAt >= grabBreakMinGapMs) {
       this.lastGrabBreakAt = now;
-      const taken = await this.breakForeignGrab(cover);
-      if (taken) {
-        [keyboard, pointer] = [taken.keyboard, taken.pointer];
-        this.conn.raiseWindow(cover);
-        this.deps.log(`lock.grab-taken-back hidden=${taken.hidden} keyboard=${keyboard} pointer=${pointer}`);
+      breakTried = true;
+      result = await this.breakForeignGrab(cover);
+      if (isRefused(result.keyboard) || isRefused(result.pointer)) {
+        // Another round lost: a client that grabs back at once is fighting us. The next watchdog
+        // tick tries again (by then the contest defence may have paused it).
+        this.deps.log(`lock.grab-not-taken-back keyboard=${result.keyboard} pointer=${result.pointer}`);
+        this.deps.onLoss('grab-refused');
       }
     }
-    const held = { keyboard: keyboard === grabStatus.success, pointer: pointer === grabStatus.success };
-    if (held.keyboard !== this.grabbed.keyboard || held.pointer !== this.grabbed.pointer) {
-      if (!held.keyboard || !held.pointer) this.deps.log(`lock.grab-incomplete keyboard=${keyboard} pointer=${pointer}`);
-      else if (this.grabbed.keyboard || this.grabbed.pointer || this.lastCheckAt > 0) this.deps.log('lock.grab-restored');
+    const held = { keyboard: result.keyboard === grabStatus.success, pointer: result.pointer === grabStatus.success };
+    const wasCaptured = this.inputCaptured;
+    if ((held.keyboard !== this.grabbed.keyboard || held.pointer !== this.grabbed.pointer) && (!held.keyboard || !held.pointer)) {
+      this.deps.log(`lock.grab-incomplete keyboard=${result.keyboard} pointer=${result.pointer}`);
     }
-    if (held.keyboard && held.pointer) this.blockedSince = null;
     this.grabbed = held;
+    if (held.keyboard && held.pointer && !wasCaptured) this.deps.log(`lock.input-captured${this.heldOnce ? ' again' : ''}`);
+    if (held.keyboard && held.pointer) {
+      this.blockedSince = null;
+      this.heldOnce = true;
+      if (this.breakFailedAt !== null) {
+        this.breakFailedAt = null;
+        this.deps.onInputProblem(false);
+      }
+      this.wakeSettleWaiters();
+    } else if (breakTried) {
+      if (this.breakFailedAt === null) {
+        this.breakFailedAt = Date.now();
+        this.deps.onInputProblem(true);
+      }
+      this.wakeSettleWaiters();
+    }
+  }
+
+  /**
+   * Takes the grabs from whoever holds them: the X server's grab-break keys first (nothing is
+   * hidden, and it works for grabs on the root window), then hiding windows, and while the lock
+   * is contested, disconnecting the grabbing client. Returns the grab statuses reached.
+   */
+  private async breakForeignGrab(cover: number): Promise<GrabResult> {
+    const taken = (r: GrabResult): boolean => r.keyboard === grabStatus.success && r.pointer === grabStatus.success;
+    let result: GrabResult = { keyboard: grabStatus.alreadyGrabbed, pointer: grabStatus.alreadyGrabbed };
+    if (await this.deps.breakGrabs('ungrab').catch(() => false)) {
+      result = await this.tryGrab(cover);
+      if (taken(result)) {
+        this.taken(cover, 'xkb-ungrab', 0);
+        return result;
+      }
+    }
+    const byHiding = await this.hideWindowsUntilGrabbed(cover);
+    if (byHiding) {
+      result = byHiding;
+      if (taken(result)) {
+        this.taken(cover, 'hide-windows', byHiding.hidden);
+        return result;
+      }
+    }
+    if (this.deps.contested()) {
+      // Pausing the student's programs first (it may be under way): a paused client cannot grab
+      // back after we ungrab it, and keeps its X connection.
+      await this.deps.studentPaused();
+      if (await this.deps.breakGrabs('ungrab').catch(() => false)) {
+        result = await this.tryGrab(cover);
+        if (taken(result)) {
+          this.taken(cover, 'xkb-ungrab-after-pause', 0);
+          return result;
+        }
+      }
+      if (await this.deps.breakGrabs('disconnect-grabber').catch(() => false)) {
+        result = await this.tryGrab(cover);
+        if (taken(result)) this.taken(cover, 'xkb-disconnect-grabber', 0);
+      }
+    }
+    return result;
+  }
+
+  private taken(cover: number, method: string, hidden: number): void {
+    this.conn.raiseWindow(cover);
+    this.deps.log(`lock.grab-taken-back method=${method} hidden=${hidden}`);
   }
 
   /**
    * Unmaps other clients' windows, topmost first, until both grabs succeed. Returns the grab
    * statuses reached and how many windows it hid (null when there was nothing to unmap).
    */
-  private async breakForeignGrab(cover: number): Promise<{ keyboard: number; pointer: number; hidden: number } | null> {
+  private async hideWindowsUntilGrabbed(cover: number): Promise<(GrabResult & { hidden: number }) | null> {
     const ours = new Set([...this.windows(), ...this.deps.ownWindows()]);
     const topFirst = (await this.conn.children(this.conn.root)).reverse();
-    this.focusBefore ??= await this.conn.inputFocus().catch(() => null);
     let hidden = 0;
-    let result: { keyboard: number; pointer: number; hidden: number } | null = null;
+    let result: (GrabResult & { hidden: number }) | null = null;
     const hide = async (wid: number): Promise<boolean> => {
       this.conn.unmapWindow(wid);
       if (!this.deps.hiddenWindows.includes(wid)) this.deps.hiddenWindows.push(wid);
       hidden++;
-      const [keyboard, pointer] = await Promise.all([this.conn.grabKeyboard(cover), this.conn.grabPointer(cover, cover, pointerGrabEvents)]);
-      result = { keyboard, pointer, hidden };
-      return keyboard === grabStatus.success && pointer === grabStatus.success;
+      result = { ...(await this.tryGrab(cover)), hidden };
+      return result.keyboard === grabStatus.success && result.pointer === grabStatus.success;
     };
     for (const wid of topFirst) {
       if (ours.has(wid)) continue;

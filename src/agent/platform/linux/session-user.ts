@@ -1,16 +1,7 @@
 // Who is signed in to the X session we drive: the name shown on the teacher's grid.
 
-import { execFile } from 'node:child_process';
 import { userInfo } from 'node:os';
-
-/** loginctl is a local D-Bus call; if it takes longer than this, do without it. */
-export const loginctlTimeoutMs = 2_000;
-
-function run(file: string, args: string[]): Promise<string> {
-  return new Promise((resolve) => {
-    execFile(file, args, { timeout: loginctlTimeoutMs, encoding: 'utf8' }, (err, stdout) => resolve(err ? '' : stdout));
-  });
-}
+import { readSessions } from './session-display.js';
 
 /**
  * The session helper normally runs as the signed-in user: that user is the answer. When it runs
@@ -33,16 +24,7 @@ function ownName(): string | null {
 }
 
 async function logindUserOf(display: string): Promise<string | null> {
-  const list = await run('loginctl', ['list-sessions', '--no-legend']);
-  const ids = list
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/)[0])
-    .filter((id): id is string => !!id);
   const wanted = display.replace(/\.\d+$/, '');
-  for (const id of ids) {
-    const props = await run('loginctl', ['show-session', id, '-p', 'Display', '-p', 'Name', '-p', 'State']);
-    const map = new Map(props.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
-    if (map.get('Display') === wanted && map.get('State') !== 'closing') return map.get('Name') || null;
-  }
-  return null;
+  const sessions = await readSessions();
+  return sessions.find((s) => s.display === wanted && s.state !== 'closing')?.user || null;
 }

@@ -5,8 +5,10 @@
 // whose replies never come (the connection died, the server hangs) are rejected: by `close`, or
 // after `replyTimeoutMs`.
 
-import { createRequire } from 'node:module';
 import { EventEmitter } from 'node:events';
+import { accessSync, closeSync, constants, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { readCookie } from './xauthority.js';
 
 /** How long an X request may wait for its reply before we call the display unusable. */
 export const replyTimeoutMs = 5_000;
@@ -47,7 +49,12 @@ export interface XEvent {
   event?: number;
   /** ConfigureNotify only: the window that was configured (the package's name for it). */
   wid1?: number;
+  /** ConfigureNotify: the sibling the window now sits directly above (0: bottom of the stack). */
+  aboveSibling?: number;
+  /** CreateNotify: the new window's parent. */
   parent?: number;
+  /** CirculateNotify: 0 PlaceOnTop, 1 PlaceOnBottom. */
+  place?: number;
   /** FocusIn/Out, Enter/Leave: 0 Normal, 1 Grab, 2 Ungrab, 3 WhileGrabbed. */
   mode?: number;
   /** VisibilityNotify: 0 Unobscured, 1 PartiallyObscured, 2 FullyObscured. */
@@ -134,11 +141,13 @@ interface RawDisplay {
   screen: RawScreen[];
   max_request_length?: number;
   image_byte_order: number;
+  min_keycode?: number;
+  max_keycode?: number;
   format?: Record<number, { bits_per_pixel: number; scanline_pad: number }>;
 }
 
 interface X11Module {
-  createClient(options: { display: string }, cb: (err: Error | null, display: RawDisplay) => void): RawClient;
+  createClient(options: { display: string; shm: SharedMemoryProvider | 'off'; auth?: { name: string; data: string } }, cb: (err: Error | null, display: RawDisplay) => void): RawClient;
 }
 
 const requireCjs = createRequire(import.meta.url);
@@ -154,6 +163,34 @@ export interface Extensions {
   xinerama: RawExtension | null;
   shape: RawExtension | null;
   damage: RawExtension | null;
+  /** X-Resource ≥ 1.2: which process each client is (the contested-lock defence). */
+  res: RawExtension | null;
+  /** XTEST: synthetic key presses (breaking a foreign grab) and imperviousness to server grabs. */
+  xtest: RawExtension | null;
+}
+
+/**
+ * A shared-memory band of the screen (MIT-SHM). `read` fills the same Buffer every time (valid
+ * until the next read) with a ZPixmap rectangle of the root window at the root depth.
+ */
+export interface ImageBand {
+  bytes: number;
+  read(rect: Rect): Promise<Buffer>;
+  release(): void;
+}
+
+/** The segment object of the `x11` package's MIT-SHM support (lib/ext/shm.js). */
+interface RawSegment {
+  size: number;
+  buffer: Buffer;
+  getImage(drawable: number, x: number, y: number, width: number, height: number, planeMask: number, format: number, offset: number, cb: (err: Error | null) => unknown): void;
+  detach(): void;
+}
+
+/** One client of the X server as X-Resource reports it: its XID base and its process (local clients only). */
+export interface XClientId {
+  resourceBase: number;
+  pid: number | null;
 }
 
 export type ClosedReason = 'closed-by-us' | 'connection-lost';
@@ -166,12 +203,19 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
   readonly pixelBytes: number;
   readonly imageMsbFirst: boolean;
   readonly maxRequestBytes: number;
-  readonly extensions: Extensions = { randr: null, xinerama: null, shape: null, damage: null };
+  readonly extensions: Extensions = { randr: null, xinerama: null, shape: null, damage: null, res: null, xtest: null };
+  /** Lowest and highest key codes of the server (the keyboard mapping covers this range). */
+  readonly keycodeRange: { min: number; max: number };
   private readonly raw: RawClient;
   private readonly pending = new Set<(err: Error) => void>();
   private closedReason: ClosedReason | null = null;
 
-  private constructor(display: string, raw: RawDisplay) {
+  private constructor(
+    display: string,
+    raw: RawDisplay,
+    /** MIT-SHM segments of this connection, closed with it (see sharedMemoryProvider). */
+    private readonly segments: Set<ProviderSegment>,
+  ) {
     super();
     this.display = display;
     this.raw = raw.client;
@@ -182,6 +226,7 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
     this.imageMsbFirst = raw.image_byte_order === 1;
     // max_request_length is in 4-byte units (after BIG-REQUESTS when the server has it).
     this.maxRequestBytes = (raw.max_request_length ?? 65535) * 4;
+    this.keycodeRange = { min: raw.min_keycode ?? 8, max: raw.max_keycode ?? 255 };
     forgetOtherServersAtoms(this.raw);
     this.raw.on('event', (ev: XEvent) => this.emit('event', ev));
     // Errors of requests sent without a callback (a window that vanished under us): report, never crash.
@@ -194,8 +239,11 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
     this.raw.stream?.on('close', () => this.markClosed('connection-lost'));
   }
 
-  /** Connects to `display` (":0", ":1.0", …). Rejects with a message IT staff can act on. */
-  static open(display: string): Promise<XConnection> {
+  /**
+   * Connects to `display` (":0", ":1.0", …), with the cookie of `xauthority` when given (else the
+   * package reads $XAUTHORITY or ~/.Xauthority). Rejects with a message IT staff can act on.
+   */
+  static open(display: string, options: { xauthority?: string } = {}): Promise<XConnection> {
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (why: string): void => {
@@ -205,9 +253,11 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
         reject(new Error(`cannot use X display ${display}: ${why}`));
       };
       const timer = setTimeout(() => fail(`no answer within ${connectTimeoutMs} ms`), connectTimeoutMs);
+      const sharedMemory = sharedMemoryProvider();
       let client: RawClient;
       try {
-        client = loadX11().createClient({ display }, (err, raw) => {
+        const auth = options.xauthority ? readCookie(options.xauthority, display) : undefined;
+        client = loadX11().createClient({ display, shm: sharedMemory.provider ?? 'off', ...(auth ? { auth } : {}) }, (err, raw) => {
           if (err) return fail(describeConnectError(err));
           if (settled) {
             raw.client.terminate();
@@ -215,7 +265,7 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
           }
           settled = true;
           clearTimeout(timer);
-          const conn = new XConnection(display, raw);
+          const conn = new XConnection(display, raw, sharedMemory.segments);
           conn.loadExtensions().then(
             () => resolve(conn),
             (e: unknown) => {
@@ -477,13 +527,139 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
     this.send('FreePixmap', pixmap);
   }
 
+  /**
+   * MIT-SHM: a shared segment of `bytes` that the server copies screen rectangles into, read back
+   * into one Buffer that lives as long as the segment: reading the screen band by band then
+   * allocates nothing per capture. Null when SHM cannot be used (remote display, no /dev/shm,
+   * a server that refuses to attach), with the reason.
+   */
+  async imageBand(bytes: number): Promise<{ band: ImageBand } | { band: null; reason: string }> {
+    if (this.closedReason) return { band: null, reason: 'the X connection is closed' };
+    const shm = await new Promise<RawExtension | null>((resolve) => {
+      try {
+        this.raw.require('shm', (err, ext) => resolve(err ? null : ext));
+      } catch {
+        resolve(null);
+      }
+    });
+    if (!shm) return { band: null, reason: 'the X server has no MIT-SHM extension' };
+    const usable = await new Promise<boolean>((resolve) => (shm['usable'] as (cb: (e: unknown, ok: boolean) => void) => void)((_e, ok) => resolve(!!ok)));
+    if (!usable) return { band: null, reason: 'MIT-SHM is present but a shared segment does not attach (remote display, or no /dev/shm)' };
+    const segment = await new Promise<RawSegment | Error>((resolve) =>
+      (shm['createSegment'] as (size: number, cb: (e: Error | null, seg: RawSegment) => void) => void)(bytes, (e, seg) => resolve(e ?? seg)),
+    );
+    if (segment instanceof Error) return { band: null, reason: `MIT-SHM segment: ${segment.message}` };
+    const read = (rect: Rect): Promise<Buffer> =>
+      new Promise((resolve, reject) => {
+        if (this.closedReason) return reject(new Error(`X display ${this.display} is closed`));
+        if (rect.width * rect.height * this.pixelBytes > segment.size) return reject(new Error(`a ${rect.width}x${rect.height} band does not fit the ${segment.size}-byte segment`));
+        const timer = setTimeout(() => done(new Error(`X display ${this.display} did not answer ShmGetImage within ${replyTimeoutMs} ms`)), replyTimeoutMs);
+        const done = (err: Error | null): void => {
+          if (!this.pending.delete(onClose)) return;
+          clearTimeout(timer);
+          if (err) reject(err);
+          else resolve(segment.buffer);
+        };
+        const onClose = (err: Error): void => done(err);
+        this.pending.add(onClose);
+        // format 2 = ZPixmap, offset 0; the package copies the pixels into segment.buffer before calling back.
+        segment.getImage(this.root, rect.x, rect.y, rect.width, rect.height, 0xffffffff, 2, 0, (err) => {
+          done(err ? new Error(`ShmGetImage: ${err.message || String(err)}`) : null);
+          return true;
+        });
+      });
+    return { band: { bytes: segment.size, read, release: () => (this.closedReason ? undefined : segment.detach()) } };
+  }
+
   /** Captures a rectangle of the root window: ZPixmap bytes at the root depth. */
   async rootImage(rect: Rect): Promise<Buffer> {
     const reply = await this.call<{ data: Buffer }>('GetImage', 2, this.root, rect.x, rect.y, rect.width, rect.height, 0xffffffff);
     return reply.data;
   }
 
+  /** Disconnects the client that created `resource` (any XID of it), as xkill does. */
+  killClient(resource: number): void {
+    this.send('KillClient', resource);
+  }
+
+  /** Raw bytes of a property (any type, format 8), or null when it is not set. */
+  async propertyBytes(wid: number, atom: number, maxBytes = 64 * 1024): Promise<Buffer | null> {
+    const p = await this.call<{ type: number; data: Buffer }>('GetProperty', 0, wid, atom, 0, 0, Math.ceil(maxBytes / 4));
+    return p.type === 0 ? null : Buffer.from(p.data);
+  }
+
+  /** Replaces a format-8 property of `type`. */
+  setPropertyBytes(wid: number, atom: number, type: number, data: Buffer): void {
+    this.send('ChangeProperty', 0, wid, atom, type, 8, data);
+  }
+
+  /** Key codes whose first keysym is each of `keysyms` (from the core keyboard mapping); missing ones are absent. */
+  async keycodesFor(keysyms: readonly number[]): Promise<Map<number, number>> {
+    const { min, max } = this.keycodeRange;
+    const rows = await this.call<number[][]>('GetKeyboardMapping', min, max - min + 1);
+    const found = new Map<number, number>();
+    rows.forEach((row, i) => {
+      for (const keysym of keysyms) if (!found.has(keysym) && row[0] === keysym) found.set(keysym, min + i);
+    });
+    return found;
+  }
+
   // ---- extensions ------------------------------------------------------------------------
+
+  /**
+   * X-Resource: every client of the server with its process id (LocalClientPID, known for
+   * clients on this machine). Null without X-Resource 1.2.
+   */
+  clientIds(): Promise<XClientId[] | null> {
+    const res = this.extensions.res;
+    if (!res || this.closedReason) return Promise.resolve(null);
+    type RawId = { client: number; mask: number; value: number[] };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`X display ${this.display} did not answer QueryClientIds within ${replyTimeoutMs} ms`)), replyTimeoutMs);
+      const done = (err: Error | null, ids?: RawId[]): void => {
+        if (!this.pending.delete(onClose)) return;
+        clearTimeout(timer);
+        if (err) return reject(err);
+        const byClient = new Map<number, XClientId>();
+        for (const id of ids ?? []) {
+          const entry = byClient.get(id.client) ?? { resourceBase: id.client, pid: null };
+          if (id.mask === 2 && id.value.length > 0) entry.pid = id.value[0]!;
+          byClient.set(id.client, entry);
+        }
+        resolve([...byClient.values()]);
+      };
+      const onClose = (err: Error): void => done(err);
+      this.pending.add(onClose);
+      try {
+        // client 0 = every client; mask LocalClientPID (2) and ClientXID (1) so clients without a PID are listed too.
+        (res['QueryClientIds'] as (specs: Array<{ client: number; mask: number }>, cb: XCallback<RawId[]>) => void)([{ client: 0, mask: 3 }], (err, ids) => {
+          done(err ?? null, ids);
+          return true;
+        });
+      } catch (e) {
+        done(e as Error);
+      }
+    });
+  }
+
+  /** XTEST: presses (true) or releases (false) a key, as if typed on the keyboard. */
+  fakeKey(keycode: number, press: boolean): boolean {
+    const xtest = this.extensions.xtest;
+    if (!xtest || this.closedReason) return false;
+    (xtest['FakeInput'] as (type: number, detail: number, time: number, wid: number, x: number, y: number) => void)(press ? 2 : 3, keycode, 0, 0, 0, 0);
+    return true;
+  }
+
+  /**
+   * XTEST GrabControl: our requests keep being served while another client holds a server grab
+   * (a student's XGrabServer would otherwise freeze the lock's repairs). False without XTEST.
+   */
+  imperviousToServerGrabs(): boolean {
+    const xtest = this.extensions.xtest;
+    if (!xtest || this.closedReason) return false;
+    (xtest['GrabControl'] as (impervious: boolean) => void)(true);
+    return true;
+  }
 
   private async loadExtensions(): Promise<void> {
     const load = (name: string): Promise<RawExtension | null> =>
@@ -494,11 +670,16 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
           resolve(null);
         }
       });
-    const [randr, xinerama, shape, damage] = await Promise.all([load('randr'), load('xinerama'), load('shape'), load('damage')]);
-    this.extensions.randr = randr;
-    this.extensions.xinerama = xinerama;
-    this.extensions.shape = shape;
-    this.extensions.damage = damage;
+    const [randr, xinerama, shape, damage, res, xtest] = await Promise.all(
+      ['randr', 'xinerama', 'shape', 'damage', 'res', 'xtest'].map(load),
+    );
+    this.extensions.randr = randr ?? null;
+    this.extensions.xinerama = xinerama ?? null;
+    this.extensions.shape = shape ?? null;
+    this.extensions.damage = damage ?? null;
+    // QueryClientIds came with X-Resource 1.2; an older server only tells us nothing.
+    this.extensions.res = res && ((res['major'] as number) > 1 || (res['major'] === 1 && (res['minor'] as number) >= 2)) ? res : null;
+    this.extensions.xtest = xtest ?? null;
     if (randr) {
       // The package parses RRScreenChangeNotify only; name RRNotify (output/CRTC changes) too.
       this.raw.eventParsers[randr.firstEvent + 1] = (type, seq, _extra, code) => ({ type, name: 'RRNotify', state: code, wid: 0, mode: seq });
@@ -640,8 +821,83 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
     const err = new Error(reason === 'closed-by-us' ? `X display ${this.display} was closed` : `lost the connection to X display ${this.display}`);
     for (const reject of [...this.pending]) reject(err);
     this.pending.clear();
+    for (const segment of [...this.segments]) closeSegment(segment, this.segments);
     this.emit('closed', reason);
   }
+}
+
+/** A shared-memory segment as our provider hands it to the `x11` package. */
+interface ProviderSegment {
+  size: number;
+  fd: number | null;
+  buffer: Buffer;
+}
+
+/** The provider contract of the `x11` package's MIT-SHM support (lib/shm-provider.js). */
+interface SharedMemoryProvider {
+  flavor: 'fd';
+  zeroCopy: false;
+  create(size: number): ProviderSegment;
+  commit(seg: ProviderSegment, offset?: number, length?: number): void;
+  sync(seg: ProviderSegment, offset?: number, length?: number): void;
+  destroy(seg: ProviderSegment): void;
+}
+
+/** Where shared segments live: a tmpfs every Linux has. */
+const sharedMemoryDir = '/dev/shm';
+let segmentCounter = 0;
+
+/**
+ * MIT-SHM segments as files on /dev/shm, unlinked at once (so nothing is left behind even after a
+ * crash), read back with pread. The package's own provider works the same way but closes a
+ * segment's descriptor only when the server answers its Detach, which a killed connection never
+ * does: every reconnect would leak a descriptor and a band of memory. Ours tracks the segments of
+ * the connection and closes them when it closes. Null provider when /dev/shm is not writable.
+ */
+function sharedMemoryProvider(): { provider: SharedMemoryProvider | null; segments: Set<ProviderSegment> } {
+  const segments = new Set<ProviderSegment>();
+  try {
+    accessSync(sharedMemoryDir, constants.W_OK);
+  } catch {
+    return { provider: null, segments };
+  }
+  const provider: SharedMemoryProvider = {
+    flavor: 'fd',
+    zeroCopy: false,
+    create(size) {
+      const path = `${sharedMemoryDir}/safelab-x11-${process.pid}-${segmentCounter++}`;
+      const fd = openSync(path, 'w+', 0o600);
+      try {
+        ftruncateSync(fd, size);
+      } finally {
+        unlinkSync(path);
+      }
+      const seg = { size, fd, buffer: Buffer.alloc(size) };
+      segments.add(seg);
+      return seg;
+    },
+    commit(seg, offset = 0, length = seg.size - offset) {
+      if (length > 0 && seg.fd !== null) writeSync(seg.fd, seg.buffer, offset, length, offset);
+    },
+    sync(seg, offset = 0, length = seg.size - offset) {
+      if (length > 0 && seg.fd !== null) readSync(seg.fd, seg.buffer, offset, length, offset);
+    },
+    destroy(seg) {
+      closeSegment(seg, segments);
+    },
+  };
+  return { provider, segments };
+}
+
+function closeSegment(seg: ProviderSegment, segments: Set<ProviderSegment>): void {
+  segments.delete(seg);
+  if (seg.fd === null) return;
+  try {
+    closeSync(seg.fd);
+  } catch {
+    // already closed
+  }
+  seg.fd = null;
 }
 
 /** Atoms 1..68 are predefined by the protocol and the same on every server. */
@@ -662,6 +918,8 @@ function forgetOtherServersAtoms(raw: RawClient): void {
 function describeConnectError(err: Error & { code?: string }): string {
   if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') return 'no X server is listening there (is the session running?)';
   if (err.code === 'EACCES') return 'permission denied on the X socket';
+  // The server hangs up on a client it refuses before reading all of its greeting.
+  if (err.code === 'EPIPE' || err.code === 'ECONNRESET') return 'the X server refused us and closed the connection; check XAUTHORITY';
   if (/authori[sz]ation|protocol/i.test(err.message)) return `the X server refused us (${err.message.trim()}); check XAUTHORITY`;
   return err.message || String(err);
 }

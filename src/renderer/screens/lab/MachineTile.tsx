@@ -1,5 +1,6 @@
 // One student PC: its live screen (only during a lesson), name, user, online/locked state, a
-// warning when it does not filter the web, and during a lesson how often the filter blocked it.
+// warning when it does not filter the web or when its lock does not hold (a student fighting it,
+// input not captured), and during a lesson how often the filter blocked it.
 // The checkbox selects it (Space or Enter); a click on the screen does the same with a mouse.
 import type { KeyboardEvent } from 'react';
 import type { Machine } from '../../../shared/api/contract.js';
@@ -36,6 +37,7 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
     }
   };
   const locked = machine.state.locked;
+  const lockIssue = locked && machine.online ? machine.state.lockIssue : undefined;
   const placeholder = !machine.online ? t('ui.tile.offline') : !lessonActive ? t('ui.tile.noLesson') : t('ui.tile.waiting');
   const classes = ['tile', machine.online ? 'is-online' : 'is-offline', locked ? 'is-locked' : '', selected ? 'is-selected' : ''].join(' ');
 
@@ -68,8 +70,19 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
             <span>{placeholder}</span>
           </div>
         )}
-        {(filterProblem || blockedCount > 0) && (
+        {(filterProblem || blockedCount > 0 || lockIssue) && (
           <span className="tile-chips">
+            {lockIssue && (
+              <span
+                className="tile-chip warn"
+                data-testid="lock-warning"
+                data-issue={lockIssue}
+                title={t(lockIssue === 'contested' ? 'ui.tile.lockContestedHint' : 'ui.tile.lockInputFreeHint')}
+              >
+                <Icon name="warning" size={13} />
+                {t(lockIssue === 'contested' ? 'ui.tile.lockContested' : 'ui.tile.lockInputFree')}
+              </span>
+            )}
             {filterProblem && filter && (
               <span className="tile-chip warn" data-testid="filter-warning" title={machineFilterReason(language, filter) ?? undefined}>
                 <Icon name="warning" size={13} />
