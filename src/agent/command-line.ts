@@ -12,6 +12,8 @@ import { stderrLog, type AgentLog } from './log.js';
 import { DesktopUnavailableError, desktopPlatforms, isDesktopPlatform } from './platform/select.js';
 import { NotEnrolledError, runAgent } from './run.js';
 import { startUpDone } from './start-up.js';
+// Type only: the firewall code is loaded when a filter starts.
+import type { DnsFirewallChoice } from './system/dns-firewall.js';
 
 export const exitCodes = {
   ok: 0,
@@ -31,11 +33,13 @@ const usage = `SafeLab agent
   enrol --enrolment-file FILE [--console URL] [--data-dir D] [--hostname NAME]
   run [--platform ${desktopPlatforms.join('|')}] [--display :0] [--data-dir D] [--hostname NAME] [--language vi|en]
       [--dns-listen 127.0.0.1:53,[::1]:53|off] [--dns-upstream 192.168.1.1:53,…]
-      [--system-resolver auto|off|FILE]
+      [--system-resolver auto|off|FILE] [--dns-firewall auto|on|off]
       (the web filter listens on port 53 of loopback by default, except on --platform simulated;
        it points the system resolver at itself: auto = /etc/resolv.conf or systemd-resolved on a
        Linux desktop, off = never, FILE = that resolv.conf instead, e.g. in a container;
-       the X display is --display, else $DISPLAY, else the active local X session)
+       the X display is --display, else $DISPLAY, else the active local X session;
+       the DNS firewall (nftables) sends every program's DNS to the filter and refuses encrypted
+       DNS around it: auto = on a Linux desktop, on = on any Linux PC, off = never)
   status [--data-dir D] [--json]
 
 Data folder: --data-dir, else $SAFELAB_AGENT_DATA_DIR, else the per-machine default.
@@ -69,6 +73,7 @@ function parse(args: string[]) {
         'dns-listen': { type: 'string' },
         'dns-upstream': { type: 'string' },
         'system-resolver': { type: 'string' },
+        'dns-firewall': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -156,6 +161,12 @@ function parseSystemResolver(text: string): 'auto' | 'off' | { resolvConfPath: s
   return { resolvConfPath: value };
 }
 
+function parseDnsFirewall(text: string): DnsFirewallChoice {
+  const value = text.trim();
+  if (value === 'auto' || value === 'on' || value === 'off') return value;
+  throw new UsageError('--dns-firewall must be auto, on or off');
+}
+
 async function runCommand(args: string[], log: AgentLog): Promise<number> {
   const flags = parse(args);
   const platform = flags.platform;
@@ -178,6 +189,7 @@ async function runCommand(args: string[], log: AgentLog): Promise<number> {
     ...(flags['dns-listen'] !== undefined ? { dnsListen: parseDnsListen(flags['dns-listen']) } : {}),
     ...(flags['dns-upstream'] !== undefined ? { dnsUpstreams: parseAddressList(flags['dns-upstream'], '--dns-upstream') } : {}),
     ...(flags['system-resolver'] !== undefined ? { systemResolver: parseSystemResolver(flags['system-resolver']) } : {}),
+    ...(flags['dns-firewall'] !== undefined ? { dnsFirewall: parseDnsFirewall(flags['dns-firewall']) } : {}),
   });
   startUpDone();
   let signalled = false;

@@ -18,6 +18,7 @@ import { agentVersion } from './version.js';
 import type { DnsListenAddress } from './dns/server.js';
 import type { UpstreamServer } from './dns/upstream.js';
 import type { WebFilter } from './dns/web-filter.js';
+import type { DnsFirewall, DnsFirewallChoice } from './system/dns-firewall.js';
 import type { SystemControl } from './system/system-control.js';
 import { WebFiltering, type FilterProblem } from './web-filtering.js';
 
@@ -42,6 +43,13 @@ export interface RunOptions {
    * container's bind-mounted file, tests), also on a simulated PC, always in plain resolv.conf mode.
    */
   systemResolver?: 'auto' | 'off' | { resolvConfPath: string };
+  /**
+   * The DNS firewall (nftables) that sends every program's DNS through the filter and refuses
+   * encrypted DNS that would go round it: 'auto' (default) — on a Linux PC with a real desktop, once
+   * the filter listens; 'on' — on any Linux PC, a simulated one too (a network namespace in tests);
+   * 'off' — never (one a crashed run left on a Linux desktop is still removed).
+   */
+  dnsFirewall?: DnsFirewallChoice;
 }
 
 /** run without enrolment: the CLI explains how to enrol. */
@@ -82,14 +90,14 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   // The filter exists before the feature that reports on it: forward its signals.
   let onBlockedAttempt = (): void => {};
   let onFilterStatusChange = (): void => {};
-  const { webFilter, problem } = await openWebFilter(options, desktop.platform, log, {
+  const { webFilter, problem, firewall } = await openWebFilter(options, desktop.platform, log, {
     onBlockedAttempt: () => onBlockedAttempt(),
     onStatusChange: () => onFilterStatusChange(),
   });
   // A filter that was meant to run but could not start still has a feature: it tells the console
   // why this PC is not filtered. No filter meant to run, no feature. Either way without a filter,
   // list chunks are refused at once (frame-unexpected).
-  const webFiltering = webFilter || problem ? new WebFiltering({ webFilter, startProblem: problem, initial: read.state.filter, log }) : undefined;
+  const webFiltering = webFilter || problem ? new WebFiltering({ webFilter, startProblem: problem, firewallProblem: firewall?.problem ?? null, initial: read.state.filter, log }) : undefined;
   if (webFiltering) {
     onBlockedAttempt = webFiltering.onBlockedAttempt;
     onFilterStatusChange = webFiltering.onFilterStatusChange;
@@ -118,6 +126,8 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   let stopping: Promise<void> | null = null;
   const shutdown = async (): Promise<void> => {
     agent.close();
+    // The firewall first: while the filter still answers, no program is left without DNS.
+    await firewall?.remove();
     if (webFilter) await webFilter.stop().catch((error: unknown) => log('dns-stop-failed', { reason: String(error) }));
     await desktop.close().catch((error: unknown) => log('desktop-close-failed', { reason: String(error) }));
   };
@@ -162,26 +172,54 @@ async function systemControlFor(options: RunOptions, platform: DesktopPlatform):
 }
 
 /**
+ * Where the DNS firewall belongs (see RunOptions.dnsFirewall): its SystemControl and whether it is
+ * put in force, or undefined when this agent never touches the firewall (not Linux; a simulated PC
+ * without 'on'). With 'off' on a Linux desktop it is only there to remove a crashed run's table.
+ */
+async function firewallControlFor(
+  options: RunOptions,
+  platform: DesktopPlatform,
+  resolverSystem: SystemControl | undefined,
+): Promise<{ system: SystemControl; wanted: boolean } | undefined> {
+  const choice = options.dnsFirewall ?? 'auto';
+  if (osPlatform() !== 'linux' || (choice !== 'on' && platform !== 'linux')) return undefined;
+  if (resolverSystem) return { system: resolverSystem, wanted: choice !== 'off' };
+  const { LinuxSystemControl } = await import('./system/linux/system-control.js');
+  return { system: new LinuxSystemControl({ dataDir: options.dataDir }), wanted: choice !== 'off' };
+}
+
+/** Loads the firewall code only where a firewall may be (see firewallControlFor). */
+async function removeLeftoverFirewall(system: SystemControl, log: AgentLog): Promise<void> {
+  const { removeLeftoverDnsFirewall } = await import('./system/dns-firewall.js');
+  await removeLeftoverDnsFirewall(system, log);
+}
+
+/**
  * Starts the DNS web filter. Whatever happens, a system resolver left pointing at the filter by a
  * crashed run is put back first (startWebFilter does it before listening; with no filter meant to
  * run it is done here). A filter that cannot start (port 53 taken, no rights) must not stop the
- * lock and the lesson features: the agent runs on and reports why it filters nothing.
+ * lock and the lesson features: the agent runs on and reports why it filters nothing. The DNS
+ * firewall follows the filter: in force only once it listens, removed (also a crashed run's) when
+ * no filter runs; one that cannot be put in force is reported, and the filter runs on without it.
  */
 async function openWebFilter(
   options: RunOptions,
   platform: DesktopPlatform,
   log: AgentLog,
   signals: { onBlockedAttempt: () => void; onStatusChange: () => void },
-): Promise<{ webFilter: WebFilter | null; problem: FilterProblem | null }> {
+): Promise<{ webFilter: WebFilter | null; problem: FilterProblem | null; firewall: DnsFirewall | null }> {
   const off = options.dnsListen === 'off' || (options.dnsListen === undefined && platform === 'simulated');
   let system: SystemControl | undefined;
+  let firewallPlace: { system: SystemControl; wanted: boolean } | undefined;
   try {
     system = await systemControlFor(options, platform);
+    firewallPlace = await firewallControlFor(options, platform, system);
     const { defaultListenAddresses } = await import('./dns/server.js');
     const { recoverSystemResolver, startWebFilter } = await import('./dns/web-filter.js');
     if (off) {
       if (system) await recoverSystemResolver(system, log);
-      return { webFilter: null, problem: null };
+      if (firewallPlace) await removeLeftoverFirewall(firewallPlace.system, log);
+      return { webFilter: null, problem: null, firewall: null };
     }
     const listen = options.dnsListen === undefined || options.dnsListen === 'off' ? [...defaultListenAddresses] : options.dnsListen;
     const webFilter = await startWebFilter({
@@ -193,7 +231,16 @@ async function openWebFilter(
       onBlockedAttempt: signals.onBlockedAttempt,
       onStatusChange: signals.onStatusChange,
     });
-    return { webFilter, problem: null };
+    let firewall: DnsFirewall | null = null;
+    if (firewallPlace?.wanted) {
+      // A crashed run's table (if any) is replaced in the same step.
+      const { turnOnDnsFirewall } = await import('./system/dns-firewall.js');
+      const status = webFilter.status();
+      firewall = await turnOnDnsFirewall({ system: firewallPlace.system, listening: status.listening, upstreams: status.upstreams, log });
+    } else if (firewallPlace) {
+      await removeLeftoverFirewall(firewallPlace.system, log);
+    }
+    return { webFilter, problem: null, firewall };
   } catch (error) {
     const message = (error as Error).message;
     log('dns-unavailable', { reason: message });
@@ -202,6 +249,9 @@ async function openWebFilter(
       const { recoverSystemResolver } = await import('./dns/web-filter.js');
       await recoverSystemResolver(system, log);
     }
-    return off ? { webFilter: null, problem: null } : { webFilter: null, problem: { code: 'listen-failed', detail: message.slice(0, 200) } };
+    // No filter to send DNS to: a crashed run's firewall would leave every program without DNS.
+    if (firewallPlace) await removeLeftoverFirewall(firewallPlace.system, log);
+    const none = { webFilter: null, firewall: null };
+    return off ? { ...none, problem: null } : { ...none, problem: { code: 'listen-failed', detail: message.slice(0, 200) } };
   }
 }

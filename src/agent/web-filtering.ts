@@ -44,6 +44,8 @@ export interface WebFilteringOptions {
   webFilter: WebFilter | null;
   /** Why the filter that should run did not start (listen-failed), or null. */
   startProblem?: FilterProblem | null;
+  /** Why the DNS firewall that should run is not in force (firewall-failed), or null. */
+  firewallProblem?: FilterProblem | null;
   /** The filter state persisted at the last install (list hash, profile). */
   initial: Omit<AgentFilterState, 'listening'> | undefined;
   log: AgentLog;
@@ -71,6 +73,9 @@ export class WebFiltering {
     const state: AgentFilterState = { ...this.current, listening };
     const guard = status.resolverGuard;
     if (guard?.problem) state.problem = { code: guard.problem.code, detail: guard.problem.detail };
+    // The resolver's problem first: with it, nothing is filtered; without the firewall, what asks
+    // the system resolver still is.
+    else if (this.options.firewallProblem) state.problem = { ...this.options.firewallProblem };
     if (guard?.drift) state.resolverDrift = { ...guard.drift };
     return state;
   }

@@ -1,9 +1,9 @@
-// The seam between the agent core and the PC's system settings (resolver now; firewall, browser
-// policies and power later). The core never edits OS settings directly; it calls this interface.
-// Implementations: ./linux (resolv.conf or systemd-resolved); win32 comes with its own issue.
+// The seam between the agent core and the PC's system settings (resolver and DNS firewall now;
+// browser policies and power later). The core never edits OS settings directly; it calls this
+// interface. Implementations: ./linux (resolv.conf or systemd-resolved; nftables); win32 comes with
+// its own issue.
 //
 // Planned members, added by the issues that need them (additive, so implementations stay valid):
-//   firewall        — block direct DNS/DoT/DoH to anything but the filter's upstreams
 //   browserPolicies — turn off browser DoH and enforce SafeSearch in Chrome/Edge/Firefox policies
 //   power           — shut down, restart, wake-on-LAN helpers
 // Until then a caller that asks for one of them gets `SystemControlError('not-implemented')`
@@ -86,14 +86,49 @@ export interface SystemControl {
    * the caller debounces and asks `resolverPointsAtFilter`.
    */
   watchResolver(changed: () => void): ResolverWatch;
+
+  /**
+   * Puts the DNS firewall in force, in one step, replacing whatever rules an earlier run left
+   * (crash): the rules themselves are the only saved state. Call it only once the filter listens,
+   * or every program loses DNS. Throws `firewall-unavailable` (no firewall tool on this PC) or
+   * `firewall-refused` (the OS refused the rules); nothing is changed then.
+   */
+  applyDnsFirewall(plan: DnsFirewallPlan): Promise<void>;
+
+  /** Removes the DNS firewall, this run's or one a crashed run left. Removing twice is harmless. */
+  removeDnsFirewall(): Promise<DnsFirewallRemoveOutcome>;
 }
+
+/**
+ * What the DNS firewall enforces (see SystemControl.applyDnsFirewall). Every DNS query a program on
+ * this PC sends to any server goes to the filter instead, so no program can go round it by asking
+ * 8.8.8.8 itself, and no system resolver setting (systemd-resolved's per-link servers) decides
+ * whether a name is filtered.
+ */
+export interface DnsFirewallPlan {
+  /** Where the filter answers, as it listens (0.0.0.0 / :: mean every local address). */
+  filter: ResolverAddress[];
+  /** Programs of these user ids keep their DNS as it is: the agent's own, whose upstream queries must leave. */
+  exemptUids: number[];
+  /**
+   * Public resolvers that also speak encrypted DNS: single addresses or CIDR prefixes. Nothing but
+   * plain DNS (redirected to the filter) may reach them, so DoH and DoQ by bare address fail.
+   */
+  encryptedDnsResolvers: string[];
+}
+
+/** What `removeDnsFirewall` found. */
+export type DnsFirewallRemoveOutcome = 'removed' | 'nothing-there';
 
 export type SystemControlErrorCode =
   | 'not-implemented'
   | 'resolver-unreadable'
   | 'resolver-write-failed'
   | 'saved-state-corrupt'
-  | 'command-failed';
+  | 'command-failed'
+  | 'firewall-plan-invalid'
+  | 'firewall-unavailable'
+  | 'firewall-refused';
 
 /** Failures of system changes, with a stable code for the agent core and logs. */
 export class SystemControlError extends Error {

@@ -258,7 +258,7 @@ export const machineFilterStatusSchema = z.object({
   /**
    * Why (failed / not-filtering): the agent's error code (filter-list-corrupt, filter-rejected…),
    * 'timeout', 'disconnected', 'no-capability', 'no-dns-listener', or the agent's own problem
-   * ('listen-failed', 'resolver-failed', 'resolver-contested'). i18n: filtering.reason.<reason>.
+   * ('listen-failed', 'resolver-failed', 'resolver-contested', 'firewall-failed'). i18n: filtering.reason.<reason>.
    */
   reason: z.string().optional(),
   /** The agent's own words about its problem (e.g. "cannot listen for DNS on 127.0.0.1:53 (EADDRINUSE)"), for IT staff. */

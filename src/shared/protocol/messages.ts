@@ -59,7 +59,9 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha-256 hex');
  * so a newer agent's codes never make an older console refuse the whole message:
  * listen-failed — the DNS filter could not start (port 53 taken, no rights); the resolver was put back;
  * resolver-failed — the filter runs, but the system resolver could not be pointed at it;
- * resolver-contested — something keeps pointing the system resolver elsewhere; the agent paused.
+ * resolver-contested — something keeps pointing the system resolver elsewhere; the agent paused;
+ * firewall-failed — the filter runs, but its DNS firewall could not be put in force (no nftables, the
+ *   kernel refused): programs that ask another DNS server themselves, or use encrypted DNS, go round it.
  */
 export const agentFilterProblemSchema = z.object({ code: z.string().max(64), detail: shortText });
 export type AgentFilterProblem = z.infer<typeof agentFilterProblemSchema>;

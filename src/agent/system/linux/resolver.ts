@@ -27,10 +27,10 @@
 //   loses to the other server's address. On such PCs the drop-in alone does not enforce filtering;
 // - NOT guaranteed: names under a link's own search or routing domain (e.g. `school.lan`, or
 //   `~corp.example` from a VPN) match with more labels and go to that link only, unfiltered;
-// - programs that send DNS straight to an address bypass every resolver setting (the planned
-//   firewall rules are for that; none exist yet).
-// The README's "Web filtering" section tells IT staff how to set such PCs up (NetworkManager's
-// global DNS, or plain resolv.conf mode).
+// - programs that send DNS straight to an address bypass every resolver setting.
+// The DNS firewall (./firewall.ts) closes all three: it redirects every program's DNS to any
+// server, resolved's own included, to the filter. Without it, the README's "Web filtering" section
+// tells IT staff how to set such PCs up (NetworkManager's global DNS, or plain resolv.conf mode).
 
 import { promises as fs, watch as watchFolder, type FSWatcher } from 'node:fs';
 import path from 'node:path';

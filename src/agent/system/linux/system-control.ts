@@ -1,16 +1,32 @@
-// Linux implementation of the SystemControl seam (resolver only for now; see ../system-control.ts).
+// Linux implementation of the SystemControl seam: the resolver (./resolver.ts) and the DNS
+// firewall (./firewall.ts); see ../system-control.ts.
 
+import { LinuxFirewall, type LinuxFirewallOptions } from './firewall.js';
 import { LinuxResolver, type LinuxResolverOptions } from './resolver.js';
-import type { ResolverAddress, ResolverRestoreOutcome, ResolverTakeover, ResolverTarget, ResolverWatch, SystemControl } from '../system-control.js';
+import type {
+  DnsFirewallPlan,
+  DnsFirewallRemoveOutcome,
+  ResolverAddress,
+  ResolverRestoreOutcome,
+  ResolverTakeover,
+  ResolverTarget,
+  ResolverWatch,
+  SystemControl,
+} from '../system-control.js';
 
-export type LinuxSystemControlOptions = LinuxResolverOptions;
+export interface LinuxSystemControlOptions extends LinuxResolverOptions {
+  firewall?: LinuxFirewallOptions;
+}
 
 export class LinuxSystemControl implements SystemControl {
   readonly platform = 'linux' as const;
   readonly resolver: LinuxResolver;
+  readonly firewall: LinuxFirewall;
 
   constructor(options: LinuxSystemControlOptions) {
-    this.resolver = new LinuxResolver(options);
+    const { firewall, ...resolver } = options;
+    this.resolver = new LinuxResolver(resolver);
+    this.firewall = new LinuxFirewall(firewall);
   }
 
   pointResolverAtFilter(target: ResolverTarget, options?: { adoptCurrent?: boolean }): Promise<ResolverTakeover> {
@@ -36,5 +52,13 @@ export class LinuxSystemControl implements SystemControl {
 
   watchResolver(changed: () => void): ResolverWatch {
     return this.resolver.watch(changed);
+  }
+
+  applyDnsFirewall(plan: DnsFirewallPlan): Promise<void> {
+    return this.firewall.apply(plan);
+  }
+
+  removeDnsFirewall(): Promise<DnsFirewallRemoveOutcome> {
+    return this.firewall.remove();
   }
 }
