@@ -35,6 +35,22 @@ describe('lock contest', () => {
     expect(contest.record('grab-lost', 3_000)).toBe(true);
   });
 
+  it('counts one act that shows as several kinds at once (covered, unmapped, grab lost and refused) as one loss', () => {
+    const contest = new LockContest(() => undefined);
+    for (const [kind, t] of [['covered', 1_000], ['unmapped', 1_001], ['grab-lost', 1_001], ['grab-refused', 1_002]] as const) {
+      expect(contest.record(kind, t)).toBe(false);
+    }
+    expect(contest.contested).toBe(false);
+  });
+
+  it('still sees an attack repeated every 10 ms as a contest within a few coalescing windows', () => {
+    const contest = new LockContest(() => undefined);
+    let contestedAt = -1;
+    for (let t = 0; t < 1_000 && contestedAt < 0; t += 10) if (contest.record('covered', t)) contestedAt = t;
+    expect(contestedAt).toBeGreaterThanOrEqual((contestLossCount - 1) * lossCoalesceMs);
+    expect(contestedAt).toBeLessThanOrEqual(contestLossCount * lossCoalesceMs);
+  });
+
   it('sums the episode up on unlock and starts afresh', () => {
     const log: string[] = [];
     const contest = new LockContest((l) => log.push(l));

@@ -9,8 +9,11 @@ export const contestLossCount = 3;
 export const contestWindowMs = 10_000;
 
 /**
- * A lost grab this close to another loss is that loss's symptom, not a new attack: unmapping the
- * cover (or killing its connection) also ends its grab.
+ * Losses this close to the first loss of an incident are that incident's symptoms, not new
+ * attacks: one act shows up as several kinds at once (a window mapped over the lock that also
+ * grabs the keyboard is covered + unmapped + grab-lost + grab-refused within a few ms; unmapping
+ * the cover or killing its connection also ends its grab). Measured from the incident's first
+ * loss, not the latest one, so an attack repeated every few ms still counts as many incidents.
  */
 export const lossCoalesceMs = 50;
 
@@ -30,7 +33,7 @@ export interface ContestSummary {
 export class LockContest {
   /** Times of recent (coalesced) losses, oldest first, within the window. */
   private recent: number[] = [];
-  private lastLossAt = -Infinity;
+  private incidentStartedAt = -Infinity;
   private losses: Partial<Record<LockLoss, number>> = {};
   private total = 0;
   private contestedAt: number | null = null;
@@ -49,9 +52,8 @@ export class LockContest {
     this.losses[kind] = (this.losses[kind] ?? 0) + 1;
     this.total++;
     this.log(`lock.lost kind=${kind}`);
-    const symptom = kind === 'grab-lost' && now - this.lastLossAt < lossCoalesceMs;
-    this.lastLossAt = now;
-    if (symptom) return false;
+    if (now - this.incidentStartedAt < lossCoalesceMs) return false;
+    this.incidentStartedAt = now;
     this.recent.push(now);
     while (this.recent.length > 0 && now - this.recent[0]! > contestWindowMs) this.recent.shift();
     if (this.contestedAt !== null || this.recent.length < contestLossCount) return false;
@@ -65,7 +67,7 @@ export class LockContest {
     const summary: ContestSummary = { losses: { ...this.losses }, total: this.total, contestedAt: this.contestedAt };
     if (this.total > 0) this.log(`lock.episode-ended losses=${this.total} kinds=${this.kinds()} contested=${this.contestedAt !== null}`);
     this.recent = [];
-    this.lastLossAt = -Infinity;
+    this.incidentStartedAt = -Infinity;
     this.losses = {};
     this.total = 0;
     this.contestedAt = null;

@@ -377,7 +377,7 @@ export class LinuxDesktop implements SessionDesktop {
       else this.showHiddenWindows(conn);
       if (this.wanted.indicator) await this.applyIndicator();
     } catch (e) {
-      this.log(`desktop.restore-failed error=${JSON.stringify((e as Error).message)}`);
+      (this.wanted.lockMessage !== null ? this.lockLog.line : this.log)(`desktop.restore-failed error=${JSON.stringify((e as Error).message)}`);
     }
   }
 
@@ -476,8 +476,14 @@ export class LinuxDesktop implements SessionDesktop {
     this.escalationDue = false;
     this.lastEscalationAt = Date.now();
     this.escalating = (async () => {
-      const clients = await conn.clientIds().catch(() => null);
-      if (!clients) {
+      const clients = await conn.clientIds().catch(() => undefined);
+      if (clients === undefined || conn.closed) {
+        // The connection died under the question (the student's loop killed it): not a server
+        // without X-Resource. The next connection asks again before it shows the lock.
+        this.escalationDue = true;
+        return;
+      }
+      if (clients === null) {
         this.lockLog.line('lock.pause-unavailable reason="the X server does not tell which process each client is (no X-Resource 1.2)"');
         return;
       }
