@@ -64,6 +64,8 @@ export type CompileProblemKind = 'bad-category-name' | 'kind-conflict' | 'too-ma
 
 export interface CompileProblem {
   kind: CompileProblemKind;
+  /** Bilingual explanation for IT staff (`filtering.compile.<kind>`, with {category}). */
+  messageKey: string;
   /** The category the source named. */
   category: string;
   /** Names the left-out source held. */
@@ -209,7 +211,7 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
   sources.forEach((source, sourceIndex) => {
     const kind = source.kind ?? 'block';
     const leaveOut = (problem: CompileProblemKind, detail: string): void => {
-      problems.push({ kind: problem, category: source.category, names: source.names.length, detail });
+      problems.push({ kind: problem, messageKey: `filtering.compile.${problem}`, category: String(source.category), names: source.names.length, detail });
     };
     if (typeof source.category !== 'string' || !categoryNamePattern.test(source.category)) {
       leaveOut('bad-category-name', `category names are 1-${maxCategoryNameBytes} characters of a-z 0-9 _ . - (got ${JSON.stringify(String(source.category).slice(0, 80))})`);

@@ -47,7 +47,7 @@ const occupancyWordsPerBlock = occupancyBlockSlots / 32;
  * `hitCount` listed names cover the query (the name itself and/or its parents), shallowest first:
  * hit i is the query's last `hitLabels[i]` labels and carries the category set `hitSets[i]`
  * (`DomainMatcher.setCategories`). `categories` is the union of every hit's set (bit i of word
- * i >>> 5 = category i); `listed` is `hitCount > 0`. Depth matters to the policy: the most
+ * i >>> 5 = category i), worked out when read (the policy never needs it); `listed` is `hitCount > 0`. Depth matters to the policy: the most
  * specific listed name decides (policy.ts).
  */
 export interface MatchView {
@@ -69,6 +69,32 @@ function popcount(x: number): number {
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   x = (x + (x >>> 4)) & 0x0f0f0f0f;
   return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/** The view `match` fills: hits are written per lookup; the category union is worked out only when read. */
+class MatchResult implements MatchView {
+  listed = false;
+  hitCount = 0;
+  readonly hitLabels = new Uint8Array(maxMatchHits);
+  readonly hitSets = new Uint32Array(maxMatchHits);
+  private readonly union: Uint32Array;
+  private readonly setTable: Uint32Array;
+
+  constructor(setTable: Uint32Array, setWords: number) {
+    this.setTable = setTable;
+    this.union = new Uint32Array(setWords);
+  }
+
+  get categories(): Uint32Array {
+    const union = this.union;
+    const words = union.length;
+    union.fill(0);
+    for (let h = 0; h < this.hitCount; h++) {
+      const base = this.hitSets[h]! * words;
+      for (let w = 0; w < words; w++) union[w] = union[w]! | this.setTable[base + w]!;
+    }
+    return union;
+  }
 }
 
 const littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -99,7 +125,7 @@ export class DomainMatcher {
   private readonly occupancy: Uint32Array;
   private readonly blockStarts: Uint32Array;
   private readonly slotShift: number;
-  private readonly view: MatchView;
+  private readonly view: MatchResult;
   private readonly indexByName: ReadonlyMap<string, number>;
 
   private constructor(fields: {
@@ -127,13 +153,7 @@ export class DomainMatcher {
     this.entries = fields.entries;
     this.setTable = fields.setTable;
     this.indexByName = new Map(fields.categoryNames.map((name, index) => [name, index]));
-    this.view = {
-      listed: false,
-      categories: new Uint32Array(fields.setWords),
-      hitCount: 0,
-      hitLabels: new Uint8Array(maxMatchHits),
-      hitSets: new Uint32Array(maxMatchHits),
-    };
+    this.view = new MatchResult(fields.setTable, fields.setWords);
 
     // Occupancy index: one bit per slot (top `slotBits` bits of h1), at least one whole block.
     const entries = fields.entryCount;
@@ -268,6 +288,11 @@ export class DomainMatcher {
     return this.indexByName.get(name) ?? -1;
   }
 
+  /** Word `word` of the category bitset of set `set` (no allocation; for per-lookup use). */
+  setWord(set: number, word: number): number {
+    return this.setTable[set * this.setWords + word]!;
+  }
+
   /** The category bitset of set `set` (a view into the blob; setWords words). */
   setCategories(set: number): Uint32Array {
     if (!(set >= 0 && set < this.setCount)) throw new RangeError(`no category set ${set}`);
@@ -278,18 +303,23 @@ export class DomainMatcher {
    * Looks `name` up as given on the DNS wire: any ASCII case, with or without the trailing dot, IDN
    * already as xn--. Hashes the name once, right to left, and probes each parent of two or more
    * labels as its dot goes by (example.com, www.example.com). Returns the shared view, valid until
-   * the next call on this matcher.
+   * the next lookup on this matcher.
+   *
+   * `also` (a profile's small matcher of extra names) is looked up in the same pass, with the same
+   * hashes; its view is then `also.lastMatch`.
    */
-  match(name: string): MatchView {
+  match(name: string, also: DomainMatcher | null = null): MatchView {
     const view = this.view;
-    const categories = view.categories;
-    for (let w = 0; w < categories.length; w++) categories[w] = 0;
     view.listed = false;
     view.hitCount = 0;
+    if (also !== null) {
+      also.view.listed = false;
+      also.view.hitCount = 0;
+    }
 
     let end = name.length;
     if (end > 0 && name.charCodeAt(end - 1) === 0x2e) end--;
-    if (end === 0 || end > maxNameLength || this.entryCount === 0) return view;
+    if (end === 0 || end > maxNameLength) return view;
 
     let a = fnvOffsetBasis;
     let labels = 1;
@@ -298,26 +328,42 @@ export class DomainMatcher {
       if (c === 0x2e) {
         // name[i+1, end) is a complete parent. The top label alone is never probed: single-label
         // names cannot be compiled in (names.ts).
-        if (labels > 1) this.probe(name, i + 1, end, a, labels);
+        if (labels > 1) this.probeBoth(name, i + 1, end, avalanche(a ^ (end - i - 1)), labels, also);
         labels++;
       } else if (c >= 0x41 && c <= 0x5a) {
         c += 0x20; // ASCII upper case; DNS names arrive in any case (0x20 randomisation)
       }
       a = Math.imul(a ^ c, fnvPrime);
     }
-    if (labels > 1) this.probe(name, 0, end, a, labels);
+    if (labels > 1) this.probeBoth(name, 0, end, avalanche(a ^ end), labels, also);
     view.listed = view.hitCount > 0;
+    if (also !== null) also.view.listed = also.view.hitCount > 0;
     return view;
   }
 
-  /** Looks up name[start, end) (`labels` labels, h1 lane state `a`) and records it in the view when listed. */
-  private probe(name: string, start: number, end: number, a: number, labels: number): void {
-    const h1 = avalanche(a ^ (end - start));
+  /** The view of this matcher's last lookup (also when it was looked up as another matcher's `also`). */
+  get lastMatch(): MatchView {
+    return this.view;
+  }
+
+  /** Probes name[start, end) in this matcher and in `also`, computing the second hash lane at most once. */
+  private probeBoth(name: string, start: number, end: number, h1: number, labels: number, also: DomainMatcher | null): void {
+    const k = this.firstWithH1(h1);
+    const kAlso = also === null ? -1 : also.firstWithH1(h1);
+    if (k < 0 && kAlso < 0) return;
+    const h2 = secondLane(name, start, end);
+    if (k >= 0) this.record(k, h1, h2, labels);
+    if (kAlso >= 0) also!.record(kAlso, h1, h2, labels);
+  }
+
+  /** Index of the first entry whose h1 is `h1`, or -1 (most unlisted names stop at the occupancy bit). */
+  private firstWithH1(h1: number): number {
+    if (this.entryCount === 0) return -1;
     const slot = h1 >>> this.slotShift;
     const occupancy = this.occupancy;
     const wordIndex = slot >>> 5;
     const word = occupancy[wordIndex]!;
-    if ((word & (1 << (slot & 31))) === 0) return;
+    if ((word & (1 << (slot & 31))) === 0) return -1;
     // Entries before this slot: those of earlier blocks, plus at least one per occupied slot earlier
     // in this block. Slots holding several entries make this an undercount, which the short forward
     // scan absorbs.
@@ -327,21 +373,21 @@ export class DomainMatcher {
     const records = this.entries;
     const last = this.entryCount;
     while (k < last && records[entryWords * k]! < h1) k++;
-    if (k === last || records[entryWords * k] !== h1) return;
+    return k < last && records[entryWords * k] === h1 ? k : -1;
+  }
+
+  /** Records the entry with fingerprint (h1, h2) at or after `k` as a hit `labels` deep, if there is one. */
+  private record(k: number, h1: number, h2: number, labels: number): void {
     const view = this.view;
     // Only absurd names of empty labels could reach the bound: real hits are at most one per label.
     if (view.hitCount === maxMatchHits) return;
-    const h2 = secondLane(name, start, end);
+    const records = this.entries;
+    const last = this.entryCount;
     for (; k < last && records[entryWords * k] === h1; k++) {
       if (records[entryWords * k + 1] !== h2) continue;
-      const set = records[entryWords * k + 2]!;
       view.hitLabels[view.hitCount] = labels;
-      view.hitSets[view.hitCount] = set;
+      view.hitSets[view.hitCount] = records[entryWords * k + 2]!;
       view.hitCount++;
-      const categories = view.categories;
-      const table = this.setTable;
-      const base = set * categories.length;
-      for (let w = 0; w < categories.length; w++) categories[w] = categories[w]! | table[base + w]!;
       return;
     }
   }

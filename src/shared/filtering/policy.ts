@@ -71,6 +71,8 @@ interface Layer {
   extraMeaning: Uint8Array;
   blockMask: Uint32Array;
   alwaysMask: Uint32Array;
+  /** Per main set: the category to report when this set decides a block (an always-blocked one first), or -1. */
+  reportCategory: Int32Array;
   /** Blocked categories that have an exception category, and that exception category, pairwise. */
   exceptionBlocked: Int32Array;
   exceptionAllow: Int32Array;
@@ -100,6 +102,15 @@ function setBit(mask: Uint32Array, index: number): void {
 
 function bitOf(words: Uint32Array, index: number): boolean {
   return (words[index >>> 5]! & (1 << (index & 31))) !== 0;
+}
+
+/** Index of the lowest bit set in both bitsets, or -1. */
+function firstCommonBit(a: Uint32Array, b: Uint32Array): number {
+  for (let w = 0; w < a.length; w++) {
+    const bits = a[w]! & b[w]!;
+    if (bits !== 0) return w * 32 + (31 - Math.clz32(bits & -bits));
+  }
+  return -1;
 }
 
 function intersects(a: Uint32Array, b: Uint32Array): boolean {
@@ -210,8 +221,11 @@ export class CompiledPolicy {
       mostExceptions = Math.max(mostExceptions, exceptionAllow.length);
 
       const setMeaning = new Uint8Array(matcher.setCount);
+      const reportCategory = new Int32Array(matcher.setCount).fill(-1);
       for (let set = 0; set < matcher.setCount; set++) {
         const categories = matcher.setCategories(set);
+        reportCategory[set] = firstCommonBit(categories, alwaysMask);
+        if (reportCategory[set] < 0) reportCategory[set] = firstCommonBit(categories, blockMask);
         setMeaning[set] =
           (intersects(categories, allowMask) ? allowsName : 0) |
           (intersects(categories, blockMask) ? blocksName : 0) |
@@ -233,6 +247,7 @@ export class CompiledPolicy {
         extraMeaning,
         blockMask,
         alwaysMask,
+        reportCategory,
         exceptionBlocked: Int32Array.from(exceptionBlocked),
         exceptionAllow: Int32Array.from(exceptionAllow),
       };
@@ -245,8 +260,9 @@ export class CompiledPolicy {
   /** Looks `name` up in the lists and the profile's extras and decides it. The view is reused by the next call. */
   match(name: string): PolicyView {
     const view = this.view;
-    const main = this.matcher.match(name);
-    const extra = this.extras === null ? null : this.extras.match(name);
+    // One hashing pass serves the big lists and the profile's extras.
+    const main = this.matcher.match(name, this.extras);
+    const extra = this.extras === null ? null : this.extras.lastMatch;
     view.listed = main.listed || (extra !== null && extra.listed);
     // Floors first (any of them blocking blocks), the profile's own rules last and final.
     const layers = this.layers;
@@ -357,9 +373,13 @@ export class CompiledPolicy {
     const depths = this.exceptionDepth;
     const allow = layer.exceptionAllow;
     for (let i = 0; i < allow.length; i++) depths[i] = noDepth;
+    const matcher = this.matcher;
     for (let h = 0; h < main.hitCount; h++) {
-      const categories = this.matcher.setCategories(main.hitSets[h]!);
-      for (let i = 0; i < allow.length; i++) if (bitOf(categories, allow[i]!)) depths[i] = main.hitLabels[h]!;
+      const set = main.hitSets[h]!;
+      for (let i = 0; i < allow.length; i++) {
+        const x = allow[i]!;
+        if ((matcher.setWord(set, x >>> 5) & (1 << (x & 31))) !== 0) depths[i] = main.hitLabels[h]!;
+      }
     }
   }
 
@@ -369,9 +389,9 @@ export class CompiledPolicy {
    */
   private effectiveBlocks(layer: Layer, set: number, depth: number): boolean {
     const scratch = this.scratch;
-    const categories = this.matcher.setCategories(set);
+    const matcher = this.matcher;
     const blockMask = layer.blockMask;
-    for (let w = 0; w < scratch.length; w++) scratch[w] = categories[w]! & blockMask[w]!;
+    for (let w = 0; w < scratch.length; w++) scratch[w] = matcher.setWord(set, w) & blockMask[w]!;
     const blocked = layer.exceptionBlocked;
     for (let i = 0; i < blocked.length; i++) {
       const b = blocked[i]!;
@@ -384,24 +404,14 @@ export class CompiledPolicy {
   /** The category to report for a list block decided by main hit `hit`: an always-blocked one first. */
   private blockedCategoryName(layer: Layer, main: MatchView, hit: number): string {
     const set = main.hitSets[hit]!;
-    if (layer.exceptionBlocked.length > 0) {
-      this.findExceptionDepths(layer, main);
-      this.effectiveBlocks(layer, set, main.hitLabels[hit]!);
-    } else {
-      const categories = this.matcher.setCategories(set);
-      for (let w = 0; w < this.scratch.length; w++) this.scratch[w] = categories[w]! & layer.blockMask[w]!;
-    }
-    const scratch = this.scratch;
     const names = this.matcher.categoryNames;
-    for (let w = 0; w < scratch.length; w++) {
-      const bits = scratch[w]! & layer.alwaysMask[w]!;
-      if (bits !== 0) return names[w * 32 + (31 - Math.clz32(bits & -bits))]!;
-    }
-    for (let w = 0; w < scratch.length; w++) {
-      const bits = scratch[w]!;
-      if (bits !== 0) return names[w * 32 + (31 - Math.clz32(bits & -bits))]!;
-    }
-    return notOnAllowlistCategory; // not reached: a deciding hit always has a blocked category
+    if (layer.exceptionBlocked.length === 0) return names[layer.reportCategory[set]!]!;
+    // With exceptions the set's own first category may be the one an exception lifted.
+    this.findExceptionDepths(layer, main);
+    this.effectiveBlocks(layer, set, main.hitLabels[hit]!);
+    const scratch = this.scratch;
+    const first = firstCommonBit(scratch, layer.alwaysMask);
+    return names[first >= 0 ? first : firstCommonBit(scratch, scratch)]!;
   }
 }
 

@@ -253,6 +253,7 @@ describe('compiled matcher', () => {
       { category: 'x'.repeat(65), names: ['long.example.com'] },
       { category: 'gambling', names: ['casino.example.com'] },
     ]);
+    expect(stats.problems.every((problem) => problem.messageKey === `filtering.compile.${problem.kind}`)).toBe(true);
     expect(stats.problems.map((problem) => [problem.kind, problem.category.slice(0, 12), problem.names])).toEqual([
       ['kind-conflict', 'games', 1],
       ['bad-category-name', 'Bad Category', 1],
