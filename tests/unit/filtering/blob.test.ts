@@ -72,6 +72,18 @@ describe('blob integrity', () => {
     expect(loadError(longer)?.code).toBe('format');
   });
 
+  it('refuses a blob of the previous format (v1: other folding, other layout) or a future one, naming both versions', () => {
+    for (const version of [1, blobFormatVersion + 1, 0xffff]) {
+      const other = blob.slice();
+      new DataView(other.buffer).setUint16(headerOffsets.version, version, true);
+      const error = loadError(withValidChecksum(other))!;
+      expect(error.code).toBe('version');
+      expect(error.message).toBe(`format version ${version}, this build reads ${blobFormatVersion}`);
+      expect(error.messageKey).toBe('filtering.blobVersion');
+    }
+    expect(blobFormatVersion).toBe(2);
+  });
+
   it('refuses structurally wrong blobs even when their checksum is right', () => {
     const entryCount = new DataView(blob.buffer).getUint32(headerOffsets.entryCount, true);
     const entryTableOffset = new DataView(blob.buffer).getUint32(headerOffsets.entryTableOffset, true);
