@@ -1,7 +1,7 @@
 // Compiles parsed lists into the one binary blob agents load: sorted 64-bit fingerprints + category bitsets.
 //
 // compile -> load -> match -> answer, each a file (blob-format.ts has the byte layout). The compiler
-// runs on the console; it may use memory and time freely (1 M names: a few hundred ms) so that the
+// runs on the console; it may use memory and time freely (1 M names: about a second) so that the
 // agent's side is one read, no parsing and no allocation per lookup.
 //
 // Semantics the matcher and the policy rely on:
@@ -16,7 +16,7 @@
 //   school.example.com under a blocked example.com) must still leave the deeper listed child
 //   blocked, and without the child the matcher could not know it was there. Likewise a gambling
 //   name under an allowed lesson platform, and an allowed name under a blocked parent, stay.
-
+//
 // A source that cannot be compiled (a bad category name, a category given as both block and allow)
 // is left out and reported in `stats.problems`; it never stops the rest of the lists from compiling.
 

@@ -7,10 +7,13 @@
 // is an occupancy index over the top bits of h1, built at load (about 0.6-1.2 bytes per name:
 // ~0.7 MB for 1 M names), that does two jobs per probe:
 // - most parents of a query are not listed: their slot bit is clear, so the probe ends in a table
-//   that stays in the CPU cache, without touching the 8-byte fingerprints (a cache miss each);
+//   that stays in the CPU cache, without touching the entry records (a cache miss each);
 // - for the rest, a per-block count plus a popcount gives the entry's position in the sorted
-//   fingerprint table to within a few entries, so the probe reads one cache line.
-// The second hash lane (h2) is only computed for a parent whose h1 is in the table.
+//   table to within a few entries, so the probe reads one cache line: fingerprint and category set
+//   sit in the same 12-byte record.
+// The second hash lane (h2) is only computed for a parent whose h1 is in the table. Measured with
+// bench/filtering (1 M names): about twice the lookups per second of the previous bucket index,
+// which read a bucket table, the fingerprints and a separate set-index table per probe.
 
 import {
   alignTo4,
