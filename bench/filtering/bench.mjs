@@ -17,14 +17,17 @@ const option = (name, fallback) => {
 const distDir = resolve(option('dist', process.env.SAFELAB_DIST ?? join(root, 'dist')));
 const nameCount = Number(option('names', 1_000_000));
 const seconds = Number(option('seconds', 2));
-const ut1Dir = resolve(option('ut1', process.env.SAFELAB_UT1_DIR ?? join(root, '../shared/data/ut1')));
+// The UT1 data sits next to the project (../shared/data/ut1) or next to the folder of git worktrees.
+const ut1Candidates = [join(root, '../shared/data/ut1'), join(root, '../../shared/data/ut1')];
+const ut1Dir = resolve(option('ut1', process.env.SAFELAB_UT1_DIR ?? ut1Candidates.find((dir) => existsSync(dir)) ?? ut1Candidates[0]));
 
 const load = (path) => import(pathToFileURL(join(distDir, path)).href);
 const { compileLists } = await load('shared/filtering/compile.js');
 const { DomainMatcher } = await load('shared/filtering/matcher.js');
 const { parseDomainList } = await load('shared/filtering/parse-domains.js');
 const { compilePolicy, decide } = await load('shared/filtering/policy.js');
-const { presetProfile } = await load('shared/filtering/presets.js');
+const { lessonAllowlistProfile, presetProfile } = await load('shared/filtering/presets.js');
+const { tighten } = await load('shared/filtering/profile.js');
 
 const mb = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const work = mkdtempSync(join(tmpdir(), 'safelab-filter-bench-'));
@@ -93,6 +96,10 @@ function run(label, sources, listedNames, parseMs) {
   const rawHot = lookupsPerSecond((q) => matcher.match(q).listed, hot);
   const policy = compilePolicy(matcher, presetProfile('thcs'));
   const withPolicy = lookupsPerSecond((q) => decide(policy, policy.match(q)) === 'block', queries);
+  // A lesson: allowlist-only over the THCS baseline (a floor), with a teacher's 20 extra sites.
+  const teacherSites = listedNames.slice(0, 20);
+  const lesson = compilePolicy(matcher, tighten(presetProfile('thcs'), lessonAllowlistProfile('lesson', 'Tin học 7A', teacherSites)));
+  const withLesson = lookupsPerSecond((q) => decide(lesson, lesson.match(q)) === 'block', queries);
   console.log(`\n## ${label}`);
   console.log(`names in: ${stats.inputNames.toLocaleString('en')}, entries: ${stats.entries.toLocaleString('en')} (folded ${stats.foldedNames.toLocaleString('en')}), categories: ${stats.categories}, collisions: ${stats.collisions}`);
   if (parseMs !== undefined) console.log(`parse: ${Math.round(parseMs)} ms`);
@@ -101,6 +108,7 @@ function run(label, sources, listedNames, parseMs) {
   console.log(`matcher.match, 300k-query mix (${(raw.hitShare * 100).toFixed(0)}% listed): ${rate(raw)}`);
   console.log(`matcher.match, same mix cycling 4096 queries (table lines cached): ${rate(rawHot)}`);
   console.log(`policy.match + decide (THCS preset), 300k mix: ${rate(withPolicy)}`);
+  console.log(`policy.match + decide (allowlist-only lesson over THCS, 20 extra sites), 300k mix: ${rate(withLesson)}`);
 }
 
 console.log(`# SafeLab filtering benchmark (node ${process.version}, ${new Date().toISOString()})`);

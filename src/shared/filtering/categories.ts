@@ -1,7 +1,7 @@
 // Category names with a fixed meaning: our own lists, the profile-extra categories, and which UT1
 // categories are allowlists rather than blocklists.
 
-import type { CategoryKind } from './blob-format.js';
+import { maxCategoryNameBytes, type CategoryKind } from './blob-format.js';
 
 /** Our own list of encrypted-DNS (DoH/DoT) endpoints (resources/lists/doh-providers.txt). */
 export const dohProvidersCategory = 'doh-providers';
@@ -18,9 +18,50 @@ export const notOnAllowlistCategory = 'allowlist-only';
 /** Suffix of the allow category holding a list's own `@@` exceptions (`easylist` -> `easylist-allow`). */
 export const exceptionCategorySuffix = '-allow';
 
+/** Characters of the short hash that keeps a long list's exception category unique. */
+const exceptionHashChars = 8;
+
+/**
+ * The allow category holding the `@@` exceptions of block list `category`. Always a valid category
+ * name: when `<category>-allow` would be longer than a category name may be, the list name is cut
+ * and a hash of the whole name keeps it apart from other long names with the same beginning.
+ */
 export function exceptionCategoryOf(category: string): string {
-  return category + exceptionCategorySuffix;
+  const plain = category + exceptionCategorySuffix;
+  if (plain.length <= maxCategoryNameBytes) return plain;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < category.length; i++) hash = Math.imul(hash ^ category.charCodeAt(i), 0x01000193);
+  const tag = (hash >>> 0).toString(36).padStart(exceptionHashChars, '0').slice(-exceptionHashChars);
+  const keep = maxCategoryNameBytes - exceptionCategorySuffix.length - exceptionHashChars - 1;
+  return `${category.slice(0, keep)}-${tag}${exceptionCategorySuffix}`;
 }
+
+/**
+ * Blocked in every preset, and never opened by a shipped allow list: adult content, gambling,
+ * drugs, violence, dangerous material, malware/phishing and the ways round the filter (encrypted
+ * DNS, VPNs, proxies, redirectors). UT1 names: agressif = violence, drogue = drugs, arjel = licensed
+ * gambling. Only an allow entry a person typed into a profile, for that name or a deeper one, can
+ * lift such a block (policy.ts).
+ */
+export const alwaysBlockedCategories: readonly string[] = [
+  'adult',
+  'mixed_adult',
+  'gambling',
+  'arjel',
+  'drogue',
+  'agressif',
+  'dangerous_material',
+  'malware',
+  'phishing',
+  'cryptojacking',
+  'stalkerware',
+  'ddos',
+  'doh',
+  dohProvidersCategory,
+  'vpn',
+  'residential-proxies',
+  'redirector',
+];
 
 /**
  * UT1 categories that list sites to allow, not to block (UT1 README: child = "any website allowed

@@ -1,15 +1,24 @@
 // Compiles parsed lists into the one binary blob agents load: sorted 64-bit fingerprints + category bitsets.
 //
 // compile -> load -> match -> answer, each a file (blob-format.ts has the byte layout). The compiler
-// runs on the console; it may use memory and time freely (1 M names: a few hundred ms) so that the
+// runs on the console; it may use memory and time freely (1 M names: about a second) so that the
 // agent's side is one read, no parsing and no allocation per lookup.
 //
-// Semantics the matcher relies on:
+// Semantics the matcher and the policy rely on:
 // - an entry covers the name and all its subdomains;
-// - a lookup reports the union of the categories of every listed parent of the name;
-// - so an entry whose categories are all already carried by its listed parents adds nothing and is
-//   folded away here (example.com [gambling] makes ads.example.com [gambling] redundant, but not
-//   ads.example.com [gambling, publicite]).
+// - a lookup reports every listed name that covers the query, with its depth (label count) and its
+//   category set; the policy lets the most specific one decide (policy.ts);
+// - so a listed child carries information its parent cannot: its depth. A child is folded away only
+//   when that depth can never matter: its nearest listed parent carries exactly the same set, and
+//   the set holds only allow categories (which never block: the policy refuses to block an allow
+//   category). A child with block categories is always kept, even under a parent with the same set:
+//   a profile's typed allow entry for a name between the two (IT staff allowing
+//   school.example.com under a blocked example.com) must still leave the deeper listed child
+//   blocked, and without the child the matcher could not know it was there. Likewise a gambling
+//   name under an allowed lesson platform, and an allowed name under a blocked parent, stay.
+//
+// A source that cannot be compiled (a bad category name, a category given as both block and allow)
+// is left out and reported in `stats.problems`; it never stops the rest of the lists from compiling.
 
 import {
   alignTo4,
@@ -19,8 +28,10 @@ import {
   categoryNamePattern,
   categoryRecordBytes,
   checksumStart,
+  entryBytes,
   headerOffsets,
   maxCategories,
+  maxCategoryNameBytes,
   type CategoryKind,
 } from './blob-format.js';
 import { exceptionCategoryOf } from './categories.js';
@@ -40,17 +51,37 @@ export interface CompileSource {
 export interface CompileOptions {
   /** Stored in the header for status screens ("lists from 22/11"); default 0 keeps builds reproducible. */
   builtAtSeconds?: number;
+  /**
+   * Fold allow-only children away (default true). Off for a profile's typed extras: their allow
+   * depths are compared with the depths of another matcher's entries, where an extra entry between
+   * a parent and its folded child could sit.
+   */
+  fold?: boolean;
+}
+
+/** Why a source was left out of a build. */
+export type CompileProblemKind = 'bad-category-name' | 'kind-conflict' | 'too-many-categories';
+
+export interface CompileProblem {
+  kind: CompileProblemKind;
+  /** Bilingual explanation for IT staff (`filtering.compile.<kind>`, with {category}). */
+  messageKey: string;
+  /** The category the source named. */
+  category: string;
+  /** Names the left-out source held. */
+  names: number;
+  detail: string;
 }
 
 export interface CompileStats {
   categories: number;
-  /** Names given, over all sources. */
+  /** Names given, over the sources compiled (left-out sources are counted in `problems`). */
   inputNames: number;
   /** Names not in normal form, left out. */
   rejectedNames: number;
   /** Distinct names (a name in three categories counts once). */
   uniqueNames: number;
-  /** Distinct names folded under a listed parent that already carries their categories. */
+  /** Distinct names folded under their nearest listed parent (same set of allow categories; see above). */
   foldedNames: number;
   /** Fingerprints in the blob. */
   entries: number;
@@ -59,6 +90,8 @@ export interface CompileStats {
   /** Distinct category bitsets in the blob. */
   distinctSets: number;
   blobBytes: number;
+  /** Sources left out, with why (empty for a clean build). */
+  problems: CompileProblem[];
 }
 
 export interface CompiledLists {
@@ -170,27 +203,45 @@ function findPair(h1: Uint32Array, h2: Uint32Array, n: number, a: number, b: num
 
 /** Compiles `sources` into a versioned, checksummed blob for `DomainMatcher.load`. */
 export function compileLists(sources: readonly CompileSource[], options: CompileOptions = {}): CompiledLists {
-  // 1. Category table, in order of first appearance.
+  // 1. Category table, in order of first appearance. A source that cannot be placed is left out.
   const categoryIndex = new Map<string, number>();
   const categories: Array<{ name: string; kind: CategoryKind }> = [];
-  for (const source of sources) {
-    if (!categoryNamePattern.test(source.category)) throw new RangeError(`bad category name: ${JSON.stringify(source.category)}`);
+  const problems: CompileProblem[] = [];
+  const sourceCategory = new Int32Array(sources.length).fill(-1);
+  sources.forEach((source, sourceIndex) => {
     const kind = source.kind ?? 'block';
-    const known = categoryIndex.get(source.category);
-    if (known === undefined) {
-      categoryIndex.set(source.category, categories.length);
-      categories.push({ name: source.category, kind });
-    } else if (categories[known]!.kind !== kind) {
-      throw new RangeError(`category ${source.category} is both a block and an allow category`);
+    const leaveOut = (problem: CompileProblemKind, detail: string): void => {
+      problems.push({ kind: problem, messageKey: `filtering.compile.${problem}`, category: String(source.category), names: source.names.length, detail });
+    };
+    if (typeof source.category !== 'string' || !categoryNamePattern.test(source.category)) {
+      leaveOut('bad-category-name', `category names are 1-${maxCategoryNameBytes} characters of a-z 0-9 _ . - (got ${JSON.stringify(String(source.category).slice(0, 80))})`);
+      return;
     }
-  }
-  if (categories.length > maxCategories) throw new RangeError(`too many categories (${categories.length} > ${maxCategories})`);
+    const known = categoryIndex.get(source.category);
+    if (known !== undefined) {
+      if (categories[known]!.kind !== kind) {
+        leaveOut('kind-conflict', `category ${source.category} is already a${categories[known]!.kind === 'allow' ? 'n allow' : ' block'} category; this ${kind} list was left out`);
+        return;
+      }
+      sourceCategory[sourceIndex] = known;
+      return;
+    }
+    if (categories.length >= maxCategories) {
+      leaveOut('too-many-categories', `a list can carry at most ${maxCategories} categories`);
+      return;
+    }
+    categoryIndex.set(source.category, categories.length);
+    sourceCategory[sourceIndex] = categories.length;
+    categories.push({ name: source.category, kind });
+  });
   const categoryCount = categories.length;
   const setWords = Math.max(1, Math.ceil(categoryCount / 32));
 
   // 2. Fingerprint every name.
   let total = 0;
-  for (const source of sources) total += source.names.length;
+  sources.forEach((source, sourceIndex) => {
+    if (sourceCategory[sourceIndex]! >= 0) total += source.names.length;
+  });
   const h1 = new Uint32Array(total);
   const h2 = new Uint32Array(total);
   const entryCategory = new Uint16Array(total);
@@ -200,7 +251,8 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
   let n = 0;
   let rejectedNames = 0;
   sources.forEach((source, sourceIndex) => {
-    const category = categoryIndex.get(source.category)!;
+    const category = sourceCategory[sourceIndex]!;
+    if (category < 0) return;
     const names = source.names;
     for (let position = 0; position < names.length; position++) {
       const name = names[position]!;
@@ -254,31 +306,34 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
     }
   }
 
-  // 4. Fold names whose categories their listed parents already carry.
+  // 4. Fold names whose nearest listed parent carries exactly their category set (sets are
+  //    interned, so equal sets have equal ids) when that set holds only allow categories.
+  const allowOnlySet = new Uint8Array(sets.count);
+  const blockCategories = new Uint32Array(setWords);
+  categories.forEach((category, c) => {
+    if (category.kind === 'block') blockCategories[c >>> 5] = (blockCategories[c >>> 5]! | (1 << (c & 31))) >>> 0;
+  });
+  for (let set = 0; set < sets.count; set++) {
+    const words = sets.wordsOf(set);
+    let holdsBlock = false;
+    for (let w = 0; w < setWords; w++) if ((words[w]! & blockCategories[w]!) !== 0) holdsBlock = true;
+    allowOnlySet[set] = holdsBlock ? 0 : 1;
+  }
   const keep = new Uint8Array(unique);
-  const inherited = new Uint32Array(setWords);
   let foldedNames = 0;
+  const fold = options.fold ?? true;
   for (let u = 0; u < unique; u++) {
-    inherited.fill(0);
-    let hasListedParent = false;
+    if (!fold || !allowOnlySet[uniqueSet[u]!]) {
+      keep[u] = 1;
+      continue;
+    }
+    let nearestParent = -1;
+    // Parents come shortest first, so the last one found is the nearest.
     forEachParentFingerprint(nameOf(uniqueEntry[u]!), (p1, p2) => {
       const parent = findPair(uniqueH1, uniqueH2, unique, p1, p2);
-      if (parent < 0) return;
-      hasListedParent = true;
-      const words = sets.wordsOf(uniqueSet[parent]!);
-      for (let w = 0; w < setWords; w++) inherited[w] = (inherited[w]! | words[w]!) >>> 0;
+      if (parent >= 0) nearestParent = parent;
     });
-    let covered = hasListedParent;
-    if (covered) {
-      const own = sets.wordsOf(uniqueSet[u]!);
-      for (let w = 0; w < setWords; w++) {
-        if ((own[w]! & ~inherited[w]!) !== 0) {
-          covered = false;
-          break;
-        }
-      }
-    }
-    if (covered) foldedNames++;
+    if (nearestParent >= 0 && uniqueSet[nearestParent] === uniqueSet[u]) foldedNames++;
     else keep[u] = 1;
   }
 
@@ -296,7 +351,6 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
     }
   }
   const setCount = finalSets.length;
-  const setIndexBytes = setCount <= 0x10000 ? 2 : 4;
 
   // 6. Lay out and write the blob.
   const encoder = new TextEncoder();
@@ -304,9 +358,8 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
   const categoryTableOffset = blobHeaderBytes;
   const categoryTableBytes = categoryCount * categoryRecordBytes + nameBytes.reduce((sum, bytes) => sum + bytes.length, 0);
   const setTableOffset = alignTo4(categoryTableOffset + categoryTableBytes);
-  const fingerprintOffset = setTableOffset + setCount * setWords * 4;
-  const setIndexOffset = fingerprintOffset + entryCount * 8;
-  const totalLength = alignTo4(setIndexOffset + entryCount * setIndexBytes);
+  const entryTableOffset = setTableOffset + setCount * setWords * 4;
+  const totalLength = entryTableOffset + entryCount * entryBytes;
 
   const blob = new Uint8Array(totalLength);
   const view = new DataView(blob.buffer);
@@ -317,11 +370,10 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
   view.setUint32(headerOffsets.setCount, setCount, true);
   view.setUint32(headerOffsets.entryCount, entryCount, true);
   view.setUint16(headerOffsets.setWords, setWords, true);
-  view.setUint16(headerOffsets.setIndexBytes, setIndexBytes, true);
+  view.setUint16(headerOffsets.entryBytes, entryBytes, true);
   view.setUint32(headerOffsets.categoryTableOffset, categoryTableOffset, true);
   view.setUint32(headerOffsets.setTableOffset, setTableOffset, true);
-  view.setUint32(headerOffsets.fingerprintOffset, fingerprintOffset, true);
-  view.setUint32(headerOffsets.setIndexOffset, setIndexOffset, true);
+  view.setUint32(headerOffsets.entryTableOffset, entryTableOffset, true);
   view.setUint32(headerOffsets.builtAtSeconds, (options.builtAtSeconds ?? 0) >>> 0, true);
 
   let cursor = categoryTableOffset;
@@ -342,17 +394,13 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
     for (let w = 0; w < setWords; w++, cursor += 4) view.setUint32(cursor, words[w]!, true);
   }
 
-  let fingerprintCursor = fingerprintOffset;
-  let indexCursor = setIndexOffset;
+  let entryCursor = entryTableOffset;
   for (let u = 0; u < unique; u++) {
     if (!keep[u]) continue;
-    view.setUint32(fingerprintCursor, uniqueH1[u]!, true);
-    view.setUint32(fingerprintCursor + 4, uniqueH2[u]!, true);
-    fingerprintCursor += 8;
-    const finalSet = finalSetOf[uniqueSet[u]!]!;
-    if (setIndexBytes === 2) view.setUint16(indexCursor, finalSet, true);
-    else view.setUint32(indexCursor, finalSet, true);
-    indexCursor += setIndexBytes;
+    view.setUint32(entryCursor, uniqueH1[u]!, true);
+    view.setUint32(entryCursor + 4, uniqueH2[u]!, true);
+    view.setUint32(entryCursor + 8, finalSetOf[uniqueSet[u]!]!, true);
+    entryCursor += entryBytes;
   }
 
   view.setUint32(headerOffsets.checksum, crc32(blob.subarray(checksumStart)), true);
@@ -369,6 +417,7 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
       collisions,
       distinctSets: setCount,
       blobBytes: totalLength,
+      problems,
     },
   };
 }

@@ -136,16 +136,22 @@ export class ListCollector {
 }
 
 /**
- * Calls `onLine(text, lineNumber)` for each line (CRLF or LF; BOM removed; trimmed), without
- * building an array of every line first. Over-long lines are reported and not passed on.
+ * Calls `onLine(text, lineNumber)` for each line (LF, CRLF or a lone CR as old Mac files have; BOM
+ * removed; trimmed), without building an array of every line first. Over-long lines are reported
+ * and not passed on.
  */
 export function forEachLine(text: string, collector: ListCollector, onLine: (line: string, lineNumber: number) => void): void {
   if (text.length === 0) return;
   let start = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let lineNumber = 0;
+  // Next CR is searched once per CR, not once per line: files without any CR stay one pass.
+  let nextCr = text.indexOf('\r', start);
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
+    if (nextCr >= 0 && nextCr < start) nextCr = text.indexOf('\r', start);
+    // A CR not followed by LF ends a line by itself (in CRLF the CR is trimmed with the line).
+    if (nextCr >= 0 && nextCr < end && text.charCodeAt(nextCr + 1) !== 0x0a) end = nextCr;
     lineNumber++;
     if (end - start > maxLineChars) {
       collector.problem('line-too-long', lineNumber, text.slice(start, start + maxExampleChars));
@@ -153,11 +159,12 @@ export function forEachLine(text: string, collector: ListCollector, onLine: (lin
       const line = text.slice(start, end).trim();
       if (line.length > 0) onLine(line, lineNumber);
     }
-    if (end === text.length) break;
+    if (end >= text.length) break;
     start = end + 1;
   }
-  // A final newline does not make an extra line.
-  if (text.charCodeAt(text.length - 1) === 0x0a) lineNumber--;
+  // A final line break does not make an extra line.
+  const last = text.charCodeAt(text.length - 1);
+  if (last === 0x0a || last === 0x0d) lineNumber--;
   collector.countLines(Math.max(lineNumber, 0));
 }
 

@@ -3,7 +3,7 @@
 // One normal form everywhere: lower-case ASCII, IDN labels as xn--, no trailing dot. The matcher
 // hashes exactly this form, so a name that passes here is a name the agent can match.
 
-import { domainToAscii } from './punycode.js';
+import { acePrefix, domainToAscii, foldDomain, punycodeDecode, punycodeEncode, removeIgnored } from './punycode.js';
 
 /** Longest name in presentation form without the trailing dot (RFC 1035: 255 octets on the wire). */
 export const maxNameLength = 253;
@@ -66,7 +66,46 @@ function problemOf(name: string): NameProblem | null {
   if (length - labelStart > maxLabelLength) return 'label-too-long';
   if (lastLabelAllDigits) return 'ip-address';
   if (labels < 2) return 'single-label';
+  if (name.indexOf(acePrefix) >= 0 && !aceLabelsValid(name)) return 'bad-idn';
   return null;
+}
+
+// What no label of an international name may hold: controls, format characters (bidi overrides,
+// zero-width joiners), surrogates (text cut in the middle of a character), private-use and
+// unassigned code points, spaces, and U+FFFD (what a list in the wrong text encoding decodes to,
+// e.g. a Windows-1258 Vietnamese list read as UTF-8). Nor may a label start with a combining mark.
+const forbiddenInLabel = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Z}\ufffd]/u;
+const startsWithMark = /^\p{M}/u;
+// Right-to-left scripts; a label mixing them with left-to-right letters breaks the IDNA bidi rule
+// (RFC 5893) and is a known way to make one name look like another.
+const rightToLeftLetter = /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}]/u;
+const otherLetter = /(?![\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Samaritan}\p{Script=Mandaic}\p{Script=Adlam}])\p{L}/u;
+
+/** True when a (folded) Unicode label may be part of an international name. */
+function unicodeLabelValid(label: string): boolean {
+  if (label.length === 0 || forbiddenInLabel.test(label) || startsWithMark.test(label)) return false;
+  return !(rightToLeftLetter.test(label) && otherLetter.test(label));
+}
+
+/**
+ * True when every xn-- label of an ASCII name is real punycode: it decodes, to something that is
+ * not plain ASCII and is a valid label, and encodes back to itself (one spelling per name).
+ */
+function aceLabelsValid(name: string): boolean {
+  for (const label of name.split('.')) {
+    if (!label.startsWith(acePrefix)) continue;
+    let decoded: string;
+    try {
+      decoded = punycodeDecode(label.slice(acePrefix.length));
+    } catch {
+      return false;
+    }
+    let ascii = true;
+    for (let i = 0; i < decoded.length; i++) if (decoded.charCodeAt(i) >= 0x80) ascii = false;
+    if (ascii || !unicodeLabelValid(decoded) || foldDomain(decoded) !== decoded) return false;
+    if (acePrefix + punycodeEncode(decoded) !== label) return false;
+  }
+  return true;
 }
 
 /** True when `name` is already in normal form and acceptable (cheap; used by the compiler as a guard). */
@@ -98,8 +137,16 @@ export function normaliseName(raw: string): NormalisedName {
   }
   if (!ascii) {
     if (name.includes('*')) return { ok: false, problem: 'wildcard' };
+    // Checked before folding too: NFKC would turn a no-break space into a plain one.
+    if (forbiddenInLabel.test(removeIgnored(name))) return { ok: false, problem: 'bad-idn' };
+    const folded = foldDomain(name);
+    for (const label of folded.split('.')) {
+      let plain = true;
+      for (let i = 0; i < label.length; i++) if (label.charCodeAt(i) >= 0x80) plain = false;
+      if (!plain && !unicodeLabelValid(label)) return { ok: false, problem: 'bad-idn' };
+    }
     try {
-      name = domainToAscii(name);
+      name = domainToAscii(folded);
     } catch {
       return { ok: false, problem: 'bad-idn' };
     }

@@ -29,7 +29,9 @@ function readAdblockLine(collector: ListCollector, line: string, lineNumber: num
   }
   if (first === 0x23 /* # */) return; // a '#' comment (cosmetic rules were caught above)
 
-  let rule = line;
+  // Hand-written lists put notes after a rule ("||ads.example.com^  # tracker"); '#' after
+  // whitespace is never part of a network rule (cosmetic rules were caught above).
+  let rule = line.replace(/\s+#.*$/, '');
   let allow = false;
   if (rule.startsWith('@@')) {
     allow = true;

@@ -1,17 +1,27 @@
-// A profile compiled against a loaded matcher: the bit masks the DNS filter tests per lookup.
+// A profile compiled against a loaded matcher: per category set, what it means to each rule layer,
+// so the DNS filter decides a lookup with a few table reads.
 //
-// Per lookup: `policy.match(name)` (main list + the profile's small extra lists) then
-// `decide(policy, view)`: 'block', 'allow' (explicitly allowed) or 'pass' (not listed; forward it).
+// Per lookup: `policy.match(name)` returns a view holding the verdict: 'block', 'allow' (explicitly
+// allowed) or 'pass' (not listed; forward it), and for a block the category to report.
 //
-// Inside one layer of rules, in order:
-//   1. extraAllow      -> allow   (what IT staff or the teacher typed wins over any list)
-//   2. extraBlock      -> block
-//   3. allow category  -> allow   (e.g. lesson-platforms: never broken by an over-broad list; an
-//                                  allow entry wins over block entries at any depth)
-//   4. allowlist-only  -> block   (anything not allowed)
-//   5. block category  -> block   (except where the same list's own `@@` exception, compiled as the
-//                                  category `<list>-allow`, covers the name)
-//   6.                 -> pass
+// A layer's verdict comes from the listed names that cover the query (the name and its parents),
+// each with its depth (label count). The most specific listed name decides, and a block is lifted
+// only by an allow that is at least as specific (the same name or deeper) AND strong enough for it:
+//
+//   block entry                                   lifted by an allow entry at the same depth or deeper from
+//   typed block   (profile extraBlock)            typed allow only (extraAllow)
+//   always-blocked category (categories.ts)       typed allow only: a shipped list never opens adult,
+//                                                 gambling, drugs, violence, malware or a filter bypass
+//   other blocked category                        typed allow or an allowed category (lesson-platforms, UT1 child…)
+//   any blocked category                          also that list's own `@@` exceptions (`<list>-allow`),
+//                                                 which lift that list's entries and no other
+//
+// Then: a block entry left unlifted blocks; else any allow entry allows; else 'allowlist-only' mode
+// blocks (not on the allowlist) and 'filtered' mode passes. So `example.com` allowed does not open
+// `ads.example.com` listed as advertising, `www.example.com` allowed under a blocked `example.com`
+// is open, and an allow entry for the same name as a block entry wins (unless the block is
+// always-blocked or typed and the allow is not typed).
+//
 // A profile's floors (see tighten) are checked first: a name any floor blocks is blocked.
 //
 // Extra lists are compiled here into a second, tiny matcher instead of into the shared blob: they
@@ -20,32 +30,92 @@
 // and one blob serves every profile of the lab.
 
 import {
+  alwaysBlockedCategories,
   customAllowCategory,
   customBlockCategory,
   exceptionCategoryOf,
   notOnAllowlistCategory,
 } from './categories.js';
 import { compileLists, type CompileSource } from './compile.js';
-import { DomainMatcher, hasCategory, type MatchView } from './matcher.js';
+import { DomainMatcher, type MatchView } from './matcher.js';
 import { normaliseName, type NameProblem } from './names.js';
 import type { BlockResponse, FilterProfile, FilterRules, ProfileMode, YoutubeMode } from './profile.js';
 import { safeSearchTarget } from './safesearch.js';
 
 export type Verdict = 'block' | 'allow' | 'pass';
 
+/** Result of `policy.match`: one object per policy, overwritten by the next call. */
+export interface PolicyView {
+  /** Some list or extra entry covers the name. */
+  listed: boolean;
+  verdict: Verdict;
+  /** For a block: the category to report (a list category, `custom-block` or `allowlist-only`); else null. */
+  blockingCategory: string | null;
+}
+
+// What a category set means to one layer (bits of Layer.setMeaning).
+const allowsName = 1;
+const blocksName = 2;
+const blocksAlways = 4;
+/** The set holds a list's `@@` exception category: exceptions must be worked out per category. */
+const holdsException = 8;
+// What an extras set means to one layer (bits of Layer.extraMeaning).
+const typedBlock = 1;
+const typedAllow = 2;
+
 interface Layer {
   mode: ProfileMode;
+  /** Per main-matcher category set: allowsName | blocksName | blocksAlways | holdsException. */
+  setMeaning: Uint8Array;
+  /** Per extras-matcher category set: typedBlock | typedAllow. */
+  extraMeaning: Uint8Array;
   blockMask: Uint32Array;
-  allowMask: Uint32Array;
-  /** [blocked category index, its exception category index] pairs. */
-  exceptions: Int32Array;
-  customBlockBit: number;
-  customAllowBit: number;
+  alwaysMask: Uint32Array;
+  /** Per main set: the category to report when this set decides a block (an always-blocked one first), or -1. */
+  reportCategory: Int32Array;
+  /** Blocked categories that have an exception category, and that exception category, pairwise. */
+  exceptionBlocked: Int32Array;
+  exceptionAllow: Int32Array;
 }
 
 export interface RejectedExtra {
   name: string;
   problem: NameProblem;
+}
+
+const noDepth = -1;
+// A layer's verdict (layerVerdict): a main hit index (>= 0) for a list block, or one of these.
+const reportCustomBlock = -2;
+const reportNotOnAllowlist = -3;
+const verdictPass = -4;
+const verdictAllow = -5;
+
+function isBlock(report: number): boolean {
+  return report >= 0 || report === reportCustomBlock || report === reportNotOnAllowlist;
+}
+
+const alwaysBlocked: ReadonlySet<string> = new Set(alwaysBlockedCategories);
+
+function setBit(mask: Uint32Array, index: number): void {
+  mask[index >>> 5] = (mask[index >>> 5]! | (1 << (index & 31))) >>> 0;
+}
+
+function bitOf(words: Uint32Array, index: number): boolean {
+  return (words[index >>> 5]! & (1 << (index & 31))) !== 0;
+}
+
+/** Index of the lowest bit set in both bitsets, or -1. */
+function firstCommonBit(a: Uint32Array, b: Uint32Array): number {
+  for (let w = 0; w < a.length; w++) {
+    const bits = a[w]! & b[w]!;
+    if (bits !== 0) return w * 32 + (31 - Math.clz32(bits & -bits));
+  }
+  return -1;
+}
+
+function intersects(a: Uint32Array, b: Uint32Array): boolean {
+  for (let w = 0; w < a.length; w++) if ((a[w]! & b[w]!) !== 0) return true;
+  return false;
 }
 
 export class CompiledPolicy {
@@ -57,15 +127,23 @@ export class CompiledPolicy {
   readonly blockResponse: BlockResponse;
   /** Categories the profile names that the compiled lists do not contain (never downloaded / removed). */
   readonly missingCategories: readonly string[];
+  /**
+   * Allow lists the profile names as blocked categories (lesson-platforms, UT1 child…): not applied.
+   * An allow list only ever opens names; the compiler relies on it (compile.ts folds allow-only children).
+   */
+  readonly ignoredCategories: readonly string[];
   /** Extra names the profile lists that cannot be filtered by name (bad characters, wildcards…). */
   readonly rejectedExtras: readonly RejectedExtra[];
-  /** Names of every bit of a policy view: the matcher's categories, then custom-block/custom-allow per layer. */
-  readonly categoryNames: readonly string[];
 
   private readonly extras: DomainMatcher | null;
-  private readonly view: MatchView;
+  private readonly view: PolicyView;
+  /** The profile's own rules first, then its floors. */
   private readonly layers: readonly Layer[];
+  /** Per exception pair of the layer being worked out: depth of the deepest hit holding the exception. */
+  private readonly exceptionDepth: Int16Array;
   private readonly scratch: Uint32Array;
+  /** Which main hit set the deciding block, for the report (set by layerVerdict). */
+  private decidingHit = -1;
 
   /** Use compilePolicy. */
   constructor(matcher: DomainMatcher, profile: FilterProfile) {
@@ -75,49 +153,13 @@ export class CompiledPolicy {
     this.safeSearch = profile.safeSearch;
     this.youtube = profile.youtube;
     this.blockResponse = profile.blockResponse;
+    this.view = { listed: false, verdict: 'pass', blockingCategory: null };
+    this.scratch = new Uint32Array(matcher.setWords);
 
     const ruleLayers: FilterRules[] = [profile, ...(profile.floors ?? [])];
-    const mainCount = matcher.categoryNames.length;
-    const totalBits = mainCount + 2 * ruleLayers.length;
-    const words = Math.max(1, Math.ceil(totalBits / 32));
-    this.categoryNames = [...matcher.categoryNames, ...ruleLayers.flatMap(() => [customBlockCategory, customAllowCategory])];
-    this.view = { listed: false, categories: new Uint32Array(words) };
-    this.scratch = new Uint32Array(words);
 
-    const missing = new Set<string>();
-    const setBit = (mask: Uint32Array, index: number): void => {
-      mask[index >>> 5] = (mask[index >>> 5]! | (1 << (index & 31))) >>> 0;
-    };
-    this.layers = ruleLayers.map((rules, layerIndex) => {
-      const blockMask = new Uint32Array(words);
-      const allowMask = new Uint32Array(words);
-      const exceptions: number[] = [];
-      for (const category of rules.blockedCategories) {
-        const index = matcher.categoryIndex(category);
-        if (index < 0) {
-          missing.add(category);
-          continue;
-        }
-        setBit(blockMask, index);
-        const exception = matcher.categoryIndex(exceptionCategoryOf(category));
-        if (exception >= 0 && matcher.categoryKinds[exception] === 'allow') exceptions.push(index, exception);
-      }
-      for (const category of rules.allowCategories) {
-        const index = matcher.categoryIndex(category);
-        if (index < 0) missing.add(category);
-        else setBit(allowMask, index);
-      }
-      return {
-        mode: rules.mode,
-        blockMask,
-        allowMask,
-        exceptions: Int32Array.from(exceptions),
-        customBlockBit: mainCount + 2 * layerIndex,
-        customAllowBit: mainCount + 2 * layerIndex + 1,
-      };
-    });
-    this.missingCategories = [...missing];
-
+    // The extra lists of every layer, in one tiny matcher: layer L's names are the categories
+    // custom-block-L and custom-allow-L.
     const rejected: RejectedExtra[] = [];
     const sources: CompileSource[] = [];
     let extraNames = 0;
@@ -137,64 +179,115 @@ export class CompiledPolicy {
       }
     });
     this.rejectedExtras = rejected;
-    this.extras = extraNames > 0 ? DomainMatcher.load(compileLists(sources).blob) : null;
-  }
+    // Not folded: an extra allow's depth is compared with the big list's entries (compile.ts).
+    const extras = extraNames > 0 ? DomainMatcher.load(compileLists(sources, { fold: false }).blob) : null;
+    this.extras = extras;
 
-  /** Looks `name` up in the lists and the profile's extras. The view is reused by the next call. */
-  match(name: string): MatchView {
-    const view = this.view;
-    const categories = view.categories;
-    categories.fill(0);
-    const main = this.matcher.match(name);
-    view.listed = main.listed;
-    const mainWords = main.categories;
-    for (let w = 0; w < mainWords.length; w++) categories[w] = mainWords[w]!;
-    if (this.extras !== null) {
-      const extra = this.extras.match(name);
-      if (extra.listed) {
-        view.listed = true;
-        // Extra category j (custom-block/allow of layer j >> 1) lands on bit mainCount + j.
-        const offset = this.matcher.categoryNames.length;
-        const extraWords = extra.categories;
-        for (let w = 0; w < extraWords.length; w++) {
-          for (let bits = extraWords[w]!; bits !== 0; bits &= bits - 1) {
-            const index = offset + w * 32 + (31 - Math.clz32(bits & -bits));
-            categories[index >>> 5] = (categories[index >>> 5]! | (1 << (index & 31))) >>> 0;
-          }
+    const missing = new Set<string>();
+    const ignored = new Set<string>();
+    let mostExceptions = 0;
+    this.layers = ruleLayers.map((rules, layerIndex) => {
+      const words = matcher.setWords;
+      const blockMask = new Uint32Array(words);
+      const alwaysMask = new Uint32Array(words);
+      const allowMask = new Uint32Array(words);
+      const exceptionBlocked: number[] = [];
+      const exceptionAllow: number[] = [];
+      for (const category of rules.blockedCategories) {
+        const index = matcher.categoryIndex(category);
+        if (index < 0) {
+          missing.add(category);
+          continue;
+        }
+        if (matcher.categoryKinds[index] === 'allow') {
+          ignored.add(category);
+          continue;
+        }
+        setBit(blockMask, index);
+        if (alwaysBlocked.has(category)) setBit(alwaysMask, index);
+        const exception = matcher.categoryIndex(exceptionCategoryOf(category));
+        if (exception >= 0 && matcher.categoryKinds[exception] === 'allow') {
+          exceptionBlocked.push(index);
+          exceptionAllow.push(exception);
         }
       }
+      for (const category of rules.allowCategories) {
+        const index = matcher.categoryIndex(category);
+        if (index < 0) missing.add(category);
+        else setBit(allowMask, index);
+      }
+      const exceptionMask = new Uint32Array(words);
+      for (const index of exceptionAllow) setBit(exceptionMask, index);
+      mostExceptions = Math.max(mostExceptions, exceptionAllow.length);
+
+      const setMeaning = new Uint8Array(matcher.setCount);
+      const reportCategory = new Int32Array(matcher.setCount).fill(-1);
+      for (let set = 0; set < matcher.setCount; set++) {
+        const categories = matcher.setCategories(set);
+        reportCategory[set] = firstCommonBit(categories, alwaysMask);
+        if (reportCategory[set] < 0) reportCategory[set] = firstCommonBit(categories, blockMask);
+        setMeaning[set] =
+          (intersects(categories, allowMask) ? allowsName : 0) |
+          (intersects(categories, blockMask) ? blocksName : 0) |
+          (intersects(categories, alwaysMask) ? blocksAlways : 0) |
+          (intersects(categories, exceptionMask) ? holdsException : 0);
+      }
+      const extraMeaning = new Uint8Array(extras?.setCount ?? 0);
+      if (extras) {
+        const blockIndex = extras.categoryIndex(`${customBlockCategory}-${layerIndex}`);
+        const allowIndex = extras.categoryIndex(`${customAllowCategory}-${layerIndex}`);
+        for (let set = 0; set < extras.setCount; set++) {
+          const categories = extras.setCategories(set);
+          extraMeaning[set] = (bitOf(categories, blockIndex) ? typedBlock : 0) | (bitOf(categories, allowIndex) ? typedAllow : 0);
+        }
+      }
+      return {
+        mode: rules.mode,
+        setMeaning,
+        extraMeaning,
+        blockMask,
+        alwaysMask,
+        reportCategory,
+        exceptionBlocked: Int32Array.from(exceptionBlocked),
+        exceptionAllow: Int32Array.from(exceptionAllow),
+      };
+    });
+    this.missingCategories = [...missing];
+    this.ignoredCategories = [...ignored];
+    this.exceptionDepth = new Int16Array(mostExceptions);
+  }
+
+  /** Looks `name` up in the lists and the profile's extras and decides it. The view is reused by the next call. */
+  match(name: string): PolicyView {
+    const view = this.view;
+    // One hashing pass serves the big lists and the profile's extras.
+    const main = this.matcher.match(name, this.extras);
+    const extra = this.extras === null ? null : this.extras.lastMatch;
+    view.listed = main.listed || (extra !== null && extra.listed);
+    // Floors first (any of them blocking blocks), the profile's own rules last and final.
+    const layers = this.layers;
+    for (let l = layers.length - 1; l >= 0; l--) {
+      const report = this.layerVerdict(layers[l]!, main, extra);
+      if (isBlock(report)) return this.blocked(view, layers[l]!, main, report);
+      if (l === 0) view.verdict = report === verdictAllow ? 'allow' : 'pass';
     }
+    view.blockingCategory = null;
     return view;
   }
 
-  /** The verdict for a view returned by this policy's `match`. */
-  decide(view: MatchView): Verdict {
+  /** The verdict of a view returned by this policy's `match`. */
+  decide(view: PolicyView): Verdict {
     if (view !== this.view) throw new Error('decide() needs the view returned by this policy’s match()');
-    const layers = this.layers;
-    for (let l = layers.length - 1; l >= 1; l--) if (this.layerVerdict(layers[l]!, view.categories) === 'block') return 'block';
-    return this.layerVerdict(layers[0]!, view.categories);
+    return view.verdict;
   }
 
   /**
    * The category to report for a blocked view: a list category name, `custom-block`, or
    * `allowlist-only` when the name is simply not on a lesson allowlist. Null when not blocked.
    */
-  blockingCategory(view: MatchView): string | null {
+  blockingCategory(view: PolicyView): string | null {
     if (view !== this.view) throw new Error('blockingCategory() needs the view returned by this policy’s match()');
-    const layers = this.layers;
-    for (let l = layers.length - 1; l >= 0; l--) {
-      const layer = layers[l]!;
-      if (this.layerVerdict(layer, view.categories) !== 'block') continue;
-      if (hasCategory(view.categories, layer.customBlockBit)) return customBlockCategory;
-      if (this.blockedBits(layer, view.categories)) {
-        const scratch = this.scratch;
-        for (let w = 0; w < scratch.length; w++) {
-          if (scratch[w] !== 0) return this.categoryNames[w * 32 + (31 - Math.clz32(scratch[w]! & -scratch[w]!))]!;
-        }
-      }
-      return notOnAllowlistCategory;
-    }
-    return null;
+    return view.blockingCategory;
   }
 
   /** The SafeSearch host to answer with (CNAME) for `name` under this profile, or null. */
@@ -202,39 +295,132 @@ export class CompiledPolicy {
     return safeSearchTarget(name, this.youtube, this.safeSearch);
   }
 
-  private layerVerdict(layer: Layer, categories: Uint32Array): Verdict {
-    if (hasCategory(categories, layer.customAllowBit)) return 'allow';
-    if (hasCategory(categories, layer.customBlockBit)) return 'block';
-    const allowMask = layer.allowMask;
-    for (let w = 0; w < categories.length; w++) if ((categories[w]! & allowMask[w]!) !== 0) return 'allow';
-    if (layer.mode === 'allowlist-only') return 'block';
-    return this.blockedBits(layer, categories) ? 'block' : 'pass';
+  private blocked(view: PolicyView, layer: Layer, main: MatchView, report: number): PolicyView {
+    view.verdict = 'block';
+    if (report === reportCustomBlock) view.blockingCategory = customBlockCategory;
+    else if (report === reportNotOnAllowlist) view.blockingCategory = notOnAllowlistCategory;
+    else view.blockingCategory = this.blockedCategoryName(layer, main, report);
+    return view;
   }
 
-  /** Fills `scratch` with the layer's blocked categories present in the view, minus list exceptions. */
-  private blockedBits(layer: Layer, categories: Uint32Array): boolean {
+  /**
+   * One layer's verdict: verdictPass, verdictAllow, reportCustomBlock, reportNotOnAllowlist, or
+   * for a list block the index of the main hit that decided it (>= 0).
+   */
+  private layerVerdict(layer: Layer, main: MatchView, extra: MatchView | null): number {
+    let typedAllowDepth = noDepth;
+    let typedBlockDepth = noDepth;
+    if (extra !== null) {
+      const meaning = layer.extraMeaning;
+      for (let h = 0; h < extra.hitCount; h++) {
+        const m = meaning[extra.hitSets[h]!]!;
+        // Hits come shallowest first: the last one seen is the deepest.
+        if (m & typedAllow) typedAllowDepth = extra.hitLabels[h]!;
+        if (m & typedBlock) typedBlockDepth = extra.hitLabels[h]!;
+      }
+    }
+    let listAllowDepth = noDepth;
+    let listBlockDepth = noDepth;
+    let alwaysDepth = noDepth;
+    let listBlockHit = -1;
+    let alwaysHit = -1;
+    let exceptions = false;
+    const meaning = layer.setMeaning;
+    for (let h = 0; h < main.hitCount; h++) {
+      const m = meaning[main.hitSets[h]!]!;
+      if (m === 0) continue;
+      const depth = main.hitLabels[h]!;
+      if (m & allowsName) listAllowDepth = depth;
+      if (m & blocksName) {
+        listBlockDepth = depth;
+        listBlockHit = h;
+      }
+      if (m & blocksAlways) {
+        alwaysDepth = depth;
+        alwaysHit = h;
+      }
+      if (m & holdsException) exceptions = true;
+    }
+    if (exceptions) {
+      // A list's `@@` exception lifts that list's entries at its depth and above: work the blocks
+      // out again per category.
+      listBlockDepth = alwaysDepth = noDepth;
+      listBlockHit = alwaysHit = -1;
+      this.findExceptionDepths(layer, main);
+      for (let h = 0; h < main.hitCount; h++) {
+        if ((meaning[main.hitSets[h]!]! & blocksName) === 0) continue;
+        const depth = main.hitLabels[h]!;
+        if (!this.effectiveBlocks(layer, main.hitSets[h]!, depth)) continue;
+        listBlockDepth = depth;
+        listBlockHit = h;
+        if (intersects(this.scratch, layer.alwaysMask)) {
+          alwaysDepth = depth;
+          alwaysHit = h;
+        }
+      }
+    }
+
+    if (typedBlockDepth > typedAllowDepth) return reportCustomBlock;
+    if (alwaysDepth > typedAllowDepth) return alwaysHit;
+    const allowDepth = Math.max(typedAllowDepth, listAllowDepth);
+    if (listBlockDepth > allowDepth) return listBlockHit;
+    if (allowDepth !== noDepth) return verdictAllow;
+    return layer.mode === 'allowlist-only' ? reportNotOnAllowlist : verdictPass;
+  }
+
+  /** Fills exceptionDepth: for each of the layer's exception pairs, the deepest hit holding the exception. */
+  private findExceptionDepths(layer: Layer, main: MatchView): void {
+    const depths = this.exceptionDepth;
+    const allow = layer.exceptionAllow;
+    for (let i = 0; i < allow.length; i++) depths[i] = noDepth;
+    const matcher = this.matcher;
+    for (let h = 0; h < main.hitCount; h++) {
+      const set = main.hitSets[h]!;
+      for (let i = 0; i < allow.length; i++) {
+        const x = allow[i]!;
+        if ((matcher.setWord(set, x >>> 5) & (1 << (x & 31))) !== 0) depths[i] = main.hitLabels[h]!;
+      }
+    }
+  }
+
+  /**
+   * Fills `scratch` with the layer's blocked categories of `set` that no exception lifts at `depth`
+   * (needs findExceptionDepths first). Returns whether any is left.
+   */
+  private effectiveBlocks(layer: Layer, set: number, depth: number): boolean {
     const scratch = this.scratch;
+    const matcher = this.matcher;
     const blockMask = layer.blockMask;
-    let any = 0;
-    for (let w = 0; w < categories.length; w++) any |= scratch[w] = categories[w]! & blockMask[w]!;
-    if (any === 0) return false;
-    const exceptions = layer.exceptions;
-    if (exceptions.length === 0) return true;
-    for (let i = 0; i < exceptions.length; i += 2) {
-      const blocked = exceptions[i]!;
-      if (hasCategory(categories, exceptions[i + 1]!)) scratch[blocked >>> 5] = (scratch[blocked >>> 5]! & ~(1 << (blocked & 31))) >>> 0;
+    for (let w = 0; w < scratch.length; w++) scratch[w] = matcher.setWord(set, w) & blockMask[w]!;
+    const blocked = layer.exceptionBlocked;
+    for (let i = 0; i < blocked.length; i++) {
+      const b = blocked[i]!;
+      if (this.exceptionDepth[i]! >= depth) scratch[b >>> 5] = (scratch[b >>> 5]! & ~(1 << (b & 31))) >>> 0;
     }
     for (let w = 0; w < scratch.length; w++) if (scratch[w] !== 0) return true;
     return false;
   }
+
+  /** The category to report for a list block decided by main hit `hit`: an always-blocked one first. */
+  private blockedCategoryName(layer: Layer, main: MatchView, hit: number): string {
+    const set = main.hitSets[hit]!;
+    const names = this.matcher.categoryNames;
+    if (layer.exceptionBlocked.length === 0) return names[layer.reportCategory[set]!]!;
+    // With exceptions the set's own first category may be the one an exception lifted.
+    this.findExceptionDepths(layer, main);
+    this.effectiveBlocks(layer, set, main.hitLabels[hit]!);
+    const scratch = this.scratch;
+    const first = firstCommonBit(scratch, layer.alwaysMask);
+    return names[first >= 0 ? first : firstCommonBit(scratch, scratch)]!;
+  }
 }
 
-/** Compiles `profile` against the loaded lists (fast: masks plus a tiny matcher for the extra lists). */
+/** Compiles `profile` against the loaded lists (fast: per-set tables plus a tiny matcher for the extra lists). */
 export function compilePolicy(matcher: DomainMatcher, profile: FilterProfile): CompiledPolicy {
   return new CompiledPolicy(matcher, profile);
 }
 
 /** 'block' | 'allow' | 'pass' for a view from `policy.match(name)`. */
-export function decide(policy: CompiledPolicy, view: MatchView): Verdict {
+export function decide(policy: CompiledPolicy, view: PolicyView): Verdict {
   return policy.decide(view);
 }

@@ -4,33 +4,11 @@
 // (a UT1 list never downloaded, e.g. the 4.6 M-name `adult`) are reported by compilePolicy as
 // missing, so the UI can say so instead of silently filtering less.
 
-import { dohProvidersCategory, lessonPlatformsCategory } from './categories.js';
+import { alwaysBlockedCategories, lessonPlatformsCategory } from './categories.js';
 import type { AgeBand, FilterProfile } from './profile.js';
 
-/**
- * Blocked in every preset: adult content, gambling, drugs, violence, dangerous material,
- * malware/phishing and the ways round the filter (encrypted DNS, VPNs, proxies, redirectors).
- * UT1 names: agressif = violence, drogue = drugs, arjel = licensed gambling.
- */
-export const alwaysBlockedCategories: readonly string[] = [
-  'adult',
-  'mixed_adult',
-  'gambling',
-  'arjel',
-  'drogue',
-  'agressif',
-  'dangerous_material',
-  'malware',
-  'phishing',
-  'cryptojacking',
-  'stalkerware',
-  'ddos',
-  'doh',
-  dohProvidersCategory,
-  'vpn',
-  'residential-proxies',
-  'redirector',
-];
+/** Blocked in every preset (defined with the other fixed category names, categories.ts). */
+export { alwaysBlockedCategories };
 
 const thptBlocks: readonly string[] = [
   ...alwaysBlockedCategories,
@@ -105,14 +83,18 @@ export function presetProfile(ageBand: Exclude<AgeBand, 'custom'>): FilterProfil
   };
 }
 
-/** The preset for a lesson that allows only lesson platforms (and the teacher's extra sites). */
+/**
+ * The preset for a lesson that allows only lesson platforms (and the teacher's extra sites). It
+ * still names the always-blocked categories, so that even on its own (without the lab baseline as a
+ * floor) a teacher's `example.com` never opens an adult or proxy name listed under it.
+ */
 export function lessonAllowlistProfile(id: string, name: string, extraAllow: readonly string[] = []): FilterProfile {
   return {
     id,
     name,
     ageBand: 'custom',
     mode: 'allowlist-only',
-    blockedCategories: [],
+    blockedCategories: [...alwaysBlockedCategories],
     allowCategories: [lessonPlatformsCategory],
     extraBlock: [],
     extraAllow: [...extraAllow],

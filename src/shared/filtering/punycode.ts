@@ -117,21 +117,37 @@ export function punycodeDecode(input: string): string {
 
 // Ideographic and fullwidth full stops count as label separators (IDNA2008 / UTS #46).
 const dotLike = /[\u3002\uff0e\uff61]/g;
+// Code points UTS #46 maps to nothing ("ignored"): soft hyphen, combining grapheme joiner, Mongolian
+// free variation selectors, zero-width space, word joiner, variation selectors, BOM.
+const ignored = /[\u00ad\u034f\u180b-\u180d\u200b\u2060\ufe00-\ufe0f\ufeff]|\udb40[\udd00-\uddef]/g;
 
 function isAscii(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
   return true;
 }
 
+/** `text` without the code points UTS #46 ignores. */
+export function removeIgnored(text: string): string {
+  return text.replace(ignored, '');
+}
+
 /**
- * Converts a domain name to its ASCII (xn--) form, label by label. Unicode labels are folded the way
- * UTS #46 mostly does (NFKC, lower case) before encoding; ASCII labels are only lower-cased.
- * Throws RangeError when a label cannot be encoded (only absurdly long input overflows).
+ * Folds a Unicode domain name the way UTS #46 mostly does before encoding: ideographic dots to
+ * '.', ignored code points removed, NFKC, lower case. ASCII names are only lower-cased.
+ */
+export function foldDomain(name: string): string {
+  if (isAscii(name)) return name.toLowerCase();
+  return removeIgnored(name.replace(dotLike, '.')).normalize('NFKC').toLowerCase().normalize('NFC');
+}
+
+/**
+ * Converts a domain name to its ASCII (xn--) form, label by label, after folding it (foldDomain).
+ * Which labels are acceptable is not decided here (names.ts). Throws RangeError when a label cannot
+ * be encoded (only absurdly long input overflows).
  */
 export function domainToAscii(name: string): string {
   if (isAscii(name)) return name.toLowerCase();
-  const folded = name.replace(dotLike, '.').normalize('NFKC').toLowerCase().normalize('NFC');
-  const labels = folded.split('.');
+  const labels = foldDomain(name).split('.');
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i]!;
     if (!isAscii(label)) labels[i] = acePrefix + punycodeEncode(label);

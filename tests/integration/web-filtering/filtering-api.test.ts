@@ -68,8 +68,8 @@ describe('the web-filtering API', () => {
     expect(status.labs[0]!.missingCategories).not.toContain('social_networks');
     expect(status.labs[0]!.missingCategories).toContain('adult');
     expect(await api.call('filtering.check', { labId, name: 'm.friends.test' })).toMatchObject({ verdict: 'block', category: 'social_networks' });
-    // Allowed for sign-in (lesson platforms), and still forced to SafeSearch.
-    expect(await api.call('filtering.check', { labId: null, name: 'www.google.com' })).toMatchObject({ verdict: 'allow', safeSearchTarget: 'forcesafesearch.google.com' });
+    // Not on the lesson-platforms list (it is Google Search), passed and forced to SafeSearch.
+    expect(await api.call('filtering.check', { labId: null, name: 'www.google.com' })).toMatchObject({ verdict: 'pass', safeSearchTarget: 'forcesafesearch.google.com' });
     // The folder belongs to this run, not to the stored configuration: it cannot be removed from here.
     const fromRun = await refusal(api.call('lists.remove', { sourceId: 'ut1-local' }));
     expect(fromRun.body).toMatchObject({ code: 'conflict', messageEn: expect.stringMatching(/turned on when the console started/) });

@@ -1,7 +1,7 @@
 // A damaged blob is refused with FilterListError; there is never a matcher built from wrong bytes.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { blobHeaderBytes, headerOffsets } from '../../../src/shared/filtering/blob-format.js';
+import { blobFormatVersion, blobHeaderBytes, entryBytes, entryWords, headerOffsets } from '../../../src/shared/filtering/blob-format.js';
 import { compileLists } from '../../../src/shared/filtering/compile.js';
 import { crc32 } from '../../../src/shared/filtering/crc32.js';
 import { FilterListError, type FilterListErrorCode } from '../../../src/shared/filtering/errors.js';
@@ -57,7 +57,8 @@ describe('blob integrity', () => {
   it('names the cause: format, version, checksum, trailing bytes', () => {
     const cases: Array<[(bytes: Uint8Array) => void, FilterListErrorCode]> = [
       [(bytes) => (bytes[0] = 0x50), 'format'],
-      [(bytes) => (bytes[headerOffsets.version] = 2), 'version'],
+      [(bytes) => (bytes[headerOffsets.version] = blobFormatVersion + 1), 'version'],
+      [(bytes) => (bytes[headerOffsets.version] = 1), 'version'],
       [(bytes) => (bytes[blob.length - 1]! ^= 1), 'checksum'],
       [(bytes) => (bytes[headerOffsets.checksum]! ^= 0x80), 'checksum'],
     ];
@@ -71,23 +72,42 @@ describe('blob integrity', () => {
     expect(loadError(longer)?.code).toBe('format');
   });
 
+  it('refuses a blob of the previous format (v1: other folding, other layout) or a future one, naming both versions', () => {
+    for (const version of [1, blobFormatVersion + 1, 0xffff]) {
+      const other = blob.slice();
+      new DataView(other.buffer).setUint16(headerOffsets.version, version, true);
+      const error = loadError(withValidChecksum(other))!;
+      expect(error.code).toBe('version');
+      expect(error.message).toBe(`format version ${version}, this build reads ${blobFormatVersion}`);
+      expect(error.messageKey).toBe('filtering.blobVersion');
+    }
+    expect(blobFormatVersion).toBe(2);
+  });
+
   it('refuses structurally wrong blobs even when their checksum is right', () => {
     const entryCount = new DataView(blob.buffer).getUint32(headerOffsets.entryCount, true);
-    const fingerprintOffset = new DataView(blob.buffer).getUint32(headerOffsets.fingerprintOffset, true);
-    const setIndexOffset = new DataView(blob.buffer).getUint32(headerOffsets.setIndexOffset, true);
+    const entryTableOffset = new DataView(blob.buffer).getUint32(headerOffsets.entryTableOffset, true);
     const edits: Array<(view: DataView) => void> = [
       (view) => view.setUint32(headerOffsets.entryCount, entryCount + 1, true),
       (view) => view.setUint16(headerOffsets.setWords, 2, true),
-      (view) => view.setUint16(headerOffsets.setIndexBytes, 3, true),
+      (view) => view.setUint16(headerOffsets.entryBytes, 8, true),
       (view) => view.setUint8(headerOffsets.reservedTail + 3, 1),
-      // Swap the first two fingerprints: unsorted table.
+      (view) => view.setUint8(headerOffsets.reservedMiddle, 1),
+      // Swap the first two entries: unsorted table.
       (view) => {
-        const a = view.getBigUint64(fingerprintOffset, true);
-        view.setBigUint64(fingerprintOffset, view.getBigUint64(fingerprintOffset + 8, true), true);
-        view.setBigUint64(fingerprintOffset + 8, a, true);
+        for (let word = 0; word < entryWords; word++) {
+          const a = view.getUint32(entryTableOffset + 4 * word, true);
+          view.setUint32(entryTableOffset + 4 * word, view.getUint32(entryTableOffset + entryBytes + 4 * word, true), true);
+          view.setUint32(entryTableOffset + entryBytes + 4 * word, a, true);
+        }
+      },
+      // Two equal fingerprints.
+      (view) => {
+        view.setUint32(entryTableOffset + entryBytes, view.getUint32(entryTableOffset, true), true);
+        view.setUint32(entryTableOffset + entryBytes + 4, view.getUint32(entryTableOffset + 4, true), true);
       },
       // An entry pointing past the set table.
-      (view) => view.setUint16(setIndexOffset, 0xffff, true),
+      (view) => view.setUint32(entryTableOffset + 8, 0xffff, true),
       // A category record with an impossible kind.
       (view) => view.setUint8(blobHeaderBytes + 4, 7),
     ];

@@ -19,6 +19,14 @@ export const domainName: fc.Arbitrary<string> = fc
   .tuple(fc.array(label, { minLength: 0, maxLength: 3 }), label, tld)
   .map(([subs, name, suffix]) => [...subs, name, suffix].join('.'));
 
+/**
+ * A name from a small tree (3 registrable names, 0-3 labels from a 4-label alphabet in front), so
+ * that generated lists hold parents and children of each other and queries land on several at once.
+ */
+export const relatedName: fc.Arbitrary<string> = fc
+  .tuple(fc.array(fc.constantFrom('a', 'b', 'www', 'x'), { maxLength: 3 }), fc.constantFrom('example.com', 'school.edu.vn', 'cdn.net'))
+  .map(([subs, root]) => [...subs, root].join('.'));
+
 /** Deterministic pseudo-random names (LCG) for large inputs where fast-check would be slow. */
 export function syntheticNames(count: number, seed = 1): string[] {
   let state = seed >>> 0;

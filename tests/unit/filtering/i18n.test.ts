@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { filterListErrorKeys } from '../../../src/shared/filtering/errors.js';
 import { presetProfile } from '../../../src/shared/filtering/presets.js';
 import type { LineProblem } from '../../../src/shared/filtering/list-report.js';
+import type { CompileProblemKind } from '../../../src/shared/filtering/compile.js';
 import { filteringCatalogue } from '../../../src/shared/i18n/filtering.js';
+
+const compileProblemKinds: CompileProblemKind[] = ['bad-category-name', 'kind-conflict', 'too-many-categories'];
 
 const lineProblems: LineProblem[] = [
   'empty', 'label-empty', 'label-too-long', 'name-too-long', 'bad-character', 'ip-address', 'wildcard', 'single-label', 'bad-idn',
@@ -23,6 +26,7 @@ describe('filtering catalogue', () => {
       ...lineProblems.map((problem) => `filtering.problem.${problem}`),
       ...presetProfile('tieu-hoc').blockedCategories.map((category) => `filtering.category.${category}`),
       'filtering.category.lesson-platforms',
+      ...compileProblemKinds.map((kind) => `filtering.compile.${kind}`),
     ];
     for (const key of keys) {
       expect(filteringCatalogue.vi[key], key).toBeTruthy();

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileLists, sourcesOfList, type CompileSource } from '../../../src/shared/filtering/compile.js';
 import { DomainMatcher, hasCategory, type MatchView } from '../../../src/shared/filtering/matcher.js';
-import { domainName, label, syntheticNames } from './generators.js';
+import { domainName, label, relatedName, syntheticNames } from './generators.js';
 
 const categoryPool = ['gambling', 'adult', 'games', 'social_networks', 'publicite', 'lesson-platforms', 'doh'];
 
@@ -22,10 +22,47 @@ function categoriesOf(matcher: DomainMatcher, view: MatchView): Set<string> {
   return new Set(matcher.categoryNames.filter((_, index) => hasCategory(view.categories, index)));
 }
 
+/** The listed names covering `query` in the input lists, shallowest first, each with its label count and categories. */
+function expectedHits(sources: readonly CompileSource[], query: string): Array<{ name: string; labels: number; categories: string[] }> {
+  let name = query.toLowerCase();
+  if (name.endsWith('.')) name = name.slice(0, -1);
+  const hits: Array<{ name: string; labels: number; categories: string[] }> = [];
+  const labels = name.split('.');
+  for (let count = 2; count <= labels.length; count++) {
+    const suffix = labels.slice(-count).join('.');
+    const categories = sources.filter((source) => source.names.includes(suffix)).map((source) => source.category);
+    if (categories.length > 0) hits.push({ name: suffix, labels: count, categories: [...new Set(categories)].sort() });
+  }
+  return hits;
+}
+
+/** A listed name with no hit must have been folded: allow categories only, the same as its nearest listed parent. */
+function expectFolded(sources: readonly CompileSource[], expected: ReturnType<typeof expectedHits>, index: number): void {
+  const folded = expected[index]!;
+  expect(index, `${folded.name} vanished with no listed parent`).toBeGreaterThan(0);
+  expect(expected[index - 1]!.categories, `${folded.name} folded into a parent with other categories`).toEqual(folded.categories);
+  for (const category of folded.categories) {
+    expect(sources.find((source) => source.category === category)?.kind, `${folded.name} folded with block category ${category}`).toBe('allow');
+  }
+}
+
+/** The matcher's hits for the last lookup, in the same shape. */
+function actualHits(matcher: DomainMatcher, view: MatchView): Array<{ labels: number; categories: string[] }> {
+  const hits: Array<{ labels: number; categories: string[] }> = [];
+  for (let h = 0; h < view.hitCount; h++) {
+    const set = matcher.setCategories(view.hitSets[h]!);
+    hits.push({ labels: view.hitLabels[h]!, categories: matcher.categoryNames.filter((_, index) => hasCategory(set, index)).sort() });
+  }
+  return hits;
+}
+
+// Names from a small tree (relatedName) give parents, children and repeats across lists; random
+// names (domainName) give everything else.
+const listedName = fc.oneof(relatedName, relatedName, domainName);
 const sourcesArbitrary: fc.Arbitrary<CompileSource[]> = fc
   .uniqueArray(fc.constantFrom(...categoryPool), { minLength: 1, maxLength: 5 })
   .chain((categories) =>
-    fc.tuple(...categories.map((category) => fc.array(domainName, { maxLength: 25 }).map((names) => ({ category, names: [...new Set(names)] })))),
+    fc.tuple(...categories.map((category) => fc.array(listedName, { maxLength: 25 }).map((names) => ({ category, names: [...new Set(names)] })))),
   )
   .map((sources) => sources.map((source) => ({ ...source, kind: source.category === 'lesson-platforms' ? ('allow' as const) : ('block' as const) })));
 
@@ -60,6 +97,31 @@ describe('compiled matcher', () => {
     );
   });
 
+  it('reports each listed name that covers a lookup with its depth and categories; only names their nearest listed parent repeats exactly are folded away', () => {
+    fc.assert(
+      fc.property(sourcesArbitrary.chain((sources) => fc.tuple(fc.constant(sources), queriesFor(sources))), ([sources, queries]) => {
+        const matcher = DomainMatcher.load(compileLists(sources).blob);
+        for (const query of queries) {
+          const expected = expectedHits(sources, query);
+          const actual = actualHits(matcher, matcher.match(query));
+          // Every hit is a listed name at its own depth with exactly its categories, shallowest first.
+          let next = 0;
+          for (const hit of actual) {
+            while (next < expected.length && expected[next]!.labels < hit.labels) {
+              expectFolded(sources, expected, next);
+              next++;
+            }
+            expect(expected[next], `hit at ${hit.labels} labels for ${query} is not a listed name`).toBeDefined();
+            expect(hit).toEqual({ labels: expected[next]!.labels, categories: expected[next]!.categories });
+            next++;
+          }
+          for (; next < expected.length; next++) expectFolded(sources, expected, next);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('matches every subdomain of a listed name, at any depth and in any case', () => {
     fc.assert(
       fc.property(domainName, fc.array(label, { minLength: 1, maxLength: 6 }), (listed, prefix) => {
@@ -84,17 +146,47 @@ describe('compiled matcher', () => {
     );
   });
 
-  it('folds children whose categories a listed parent already carries, and keeps the ones that add a category', () => {
+  it('folds an allow-only child into a nearest listed parent with exactly its set, and keeps every child with a block category', () => {
     const sources: CompileSource[] = [
       { category: 'gambling', names: ['example.com', 'a.example.com', 'b.a.example.com', 'other.net'] },
-      { category: 'publicite', names: ['ads.example.com'] },
+      { category: 'publicite', names: ['ads.example.com', 'example.com'] },
+      { category: 'lesson-platforms', kind: 'allow', names: ['school.vn', 'www.school.vn', 'cdn.www.school.vn', 'ads.example.com'] },
+      { category: 'child', kind: 'allow', names: ['cdn.www.school.vn'] },
     ];
     const { blob, stats } = compileLists(sources);
-    expect(stats).toMatchObject({ uniqueNames: 5, foldedNames: 2, entries: 3, collisions: 0 });
+    // Only www.school.vn folds (into school.vn). b.a.example.com [gambling] under a.example.com
+    // [gambling] stays: a typed allow for a.example.com must not open it (policy.ts).
+    expect(stats).toMatchObject({ uniqueNames: 8, foldedNames: 1, entries: 7, collisions: 0 });
     const matcher = DomainMatcher.load(blob);
-    expect(categoriesOf(matcher, matcher.match('x.b.a.example.com'))).toEqual(new Set(['gambling']));
-    expect(categoriesOf(matcher, matcher.match('ads.example.com'))).toEqual(new Set(['gambling', 'publicite']));
-    expect(matcher.categoryEntryCounts).toEqual([4, 1]);
+    expect(actualHits(matcher, matcher.match('x.b.a.example.com'))).toEqual([
+      { labels: 2, categories: ['gambling', 'publicite'] },
+      { labels: 3, categories: ['gambling'] },
+      { labels: 4, categories: ['gambling'] },
+    ]);
+    expect(actualHits(matcher, matcher.match('x.cdn.www.school.vn'))).toEqual([
+      { labels: 2, categories: ['lesson-platforms'] },
+      { labels: 4, categories: ['child', 'lesson-platforms'] },
+    ]);
+    expect(categoriesOf(matcher, matcher.match('ads.example.com'))).toEqual(new Set(['gambling', 'publicite', 'lesson-platforms']));
+    expect(matcher.categoryEntryCounts).toEqual([4, 2, 4, 1]);
+    expect(compileLists(sources, { fold: false }).stats).toMatchObject({ foldedNames: 0, entries: 8 });
+  });
+
+  it('keeps a blocked child under an allowed parent, and an allowed child under a blocked parent', () => {
+    const { blob, stats } = compileLists([
+      { category: 'lesson-platforms', kind: 'allow', names: ['school.example.vn', 'meet.video.example.com'] },
+      { category: 'games', names: ['play.school.example.vn', 'video.example.com'] },
+    ]);
+    expect(stats.foldedNames).toBe(0);
+    const matcher = DomainMatcher.load(blob);
+    expect(actualHits(matcher, matcher.match('www.play.school.example.vn'))).toEqual([
+      { labels: 3, categories: ['lesson-platforms'] },
+      { labels: 4, categories: ['games'] },
+    ]);
+    expect(actualHits(matcher, matcher.match('meet.video.example.com'))).toEqual([
+      { labels: 3, categories: ['games'] },
+      { labels: 4, categories: ['lesson-platforms'] },
+    ]);
   });
 
   it('merges a name listed in several categories into one entry with all of them', () => {
@@ -132,6 +224,7 @@ describe('compiled matcher', () => {
       expect(() => matcher.match(odd)).not.toThrow();
     }
     expect(matcher.match('a..example.com').listed).toBe(true);
+    expect(matcher.match('.'.repeat(253)).hitCount).toBe(0);
   });
 
   it('carries category names, kinds, entry counts, build time and a checksum', () => {
@@ -152,17 +245,45 @@ describe('compiled matcher', () => {
     expect(matcher.byteLength).toBe(compiled.blob.length);
   });
 
-  it('refuses inconsistent input: one category cannot be both block and allow', () => {
-    expect(() =>
-      compileLists([
-        { category: 'games', names: [] },
-        { category: 'games', kind: 'allow', names: [] },
-      ]),
-    ).toThrow(RangeError);
-    expect(() => compileLists([{ category: 'Bad Category', names: [] }])).toThrow(RangeError);
+  it('leaves out a source it cannot compile, says why, and compiles the rest', () => {
+    const { blob, stats } = compileLists([
+      { category: 'games', names: ['game.example.com'] },
+      { category: 'games', kind: 'allow', names: ['allowed.example.com'] },
+      { category: 'Bad Category', names: ['bad.example.com'] },
+      { category: 'x'.repeat(65), names: ['long.example.com'] },
+      { category: 'gambling', names: ['casino.example.com'] },
+    ]);
+    expect(stats.problems.every((problem) => problem.messageKey === `filtering.compile.${problem.kind}`)).toBe(true);
+    expect(stats.problems.map((problem) => [problem.kind, problem.category.slice(0, 12), problem.names])).toEqual([
+      ['kind-conflict', 'games', 1],
+      ['bad-category-name', 'Bad Category', 1],
+      ['bad-category-name', 'xxxxxxxxxxxx', 1],
+    ]);
+    expect(stats.inputNames).toBe(2);
+    const matcher = DomainMatcher.load(blob);
+    expect(matcher.categoryNames).toEqual(['games', 'gambling']);
+    expect(matcher.match('game.example.com').listed).toBe(true);
+    expect(matcher.match('casino.example.com').listed).toBe(true);
+    expect(matcher.match('allowed.example.com').listed).toBe(false);
   });
 
-  it('stays exact on a large generated list with many categories (wide bitsets, 32-bit set indices not needed)', () => {
+  it('compiles a long list name with @@ exceptions: its exception category name stays valid and unique', () => {
+    const long = `school-district-${'approved-'.repeat(5)}`.slice(0, 64).replace(/-$/, 'x');
+    const other = long.slice(0, -1) + 'y';
+    const sources = [
+      ...sourcesOfList(long, 'block', { block: ['ads.example.com'], allow: ['ok.ads.example.com'] }),
+      ...sourcesOfList(other, 'block', { block: ['b.example.com'], allow: ['ok.b.example.com'] }),
+    ];
+    const { blob, stats } = compileLists(sources);
+    expect(stats.problems).toEqual([]);
+    const matcher = DomainMatcher.load(blob);
+    expect(matcher.categoryNames).toHaveLength(4);
+    expect(new Set(matcher.categoryNames).size).toBe(4);
+    for (const name of matcher.categoryNames) expect(name.length).toBeLessThanOrEqual(64);
+    expect(matcher.categoryKinds).toEqual(['block', 'allow', 'block', 'allow']);
+  });
+
+  it('stays exact on a large generated list with many categories (wide bitsets)', () => {
     const names = syntheticNames(60_000, 7);
     const sources: CompileSource[] = [];
     for (let c = 0; c < 70; c++) sources.push({ category: `cat${c}`, names: names.filter((_, i) => i % 70 === c || i % 97 === c) });

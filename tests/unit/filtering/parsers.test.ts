@@ -108,8 +108,44 @@ describe('hosts files', () => {
     ].join('\n');
     const parsed = parseHostsList(text, 'hosts');
     expect(parsed.block).toEqual(['a.example.com', 'b.example.com', 'c.example.com', 'tracker.example.net', 'six.example.org', 'zeros.example.org']);
-    expect(parsed.report.problems).toEqual({ 'hosts-boilerplate': 4, 'hosts-redirect': 1 });
+    expect(parsed.report.problems).toEqual({ 'hosts-boilerplate': 5 });
     expect(parsed.report.bad).toBe(0);
+  });
+
+  it('reads every spelling of the IPv6 sinks, and takes the machine’s own IPv6 lines as boilerplate', () => {
+    const text = [
+      '::0 a.example.com',
+      '0::0 b.example.com',
+      '0:0::1 c.example.com',
+      '::ffff:0.0.0.0 d.example.com',
+      '::ffff:127.0.0.1 e.example.com',
+      '0000:0000:0000:0000:0000:0000:0000:0001 f.example.com',
+      'fe80::1%lo0 localhost',
+      'ff02::1 ip6-allnodes',
+      'ff02::2 ip6-allrouters',
+      '2001:db8::1 mirror.example.com',
+      '::ffff:10.0.0.1 lan.example.com',
+      '1::2::3 broken.example.com',
+      ':: ',
+    ].join('\n');
+    const parsed = parseHostsList(text, 'hosts');
+    expect(parsed.block).toEqual(['a.example.com', 'b.example.com', 'c.example.com', 'd.example.com', 'e.example.com', 'f.example.com']);
+    expect(problemsOf(parsed)).toEqual([
+      [7, 'hosts-boilerplate'],
+      [8, 'hosts-boilerplate'],
+      [9, 'hosts-boilerplate'],
+      [10, 'hosts-redirect'],
+      [11, 'hosts-redirect'],
+      [12, 'missing-address'],
+      [13, 'missing-name'],
+    ]);
+  });
+
+  it('reads tabs, CRLF, a BOM, a lone CR and comments after the names', () => {
+    const text = '\ufeff# hosts\r\n0.0.0.0\ttab.example.com\t# tracker\r\n127.0.0.1 cr.example.com\r0.0.0.0 after-cr.example.com #x\r\n\ufeff0.0.0.0 bom-inside.example.com\n';
+    const parsed = parseHostsList(text, 'hosts');
+    expect(parsed.block).toEqual(['tab.example.com', 'cr.example.com', 'after-cr.example.com', 'bom-inside.example.com']);
+    expect(parsed.report).toMatchObject({ lines: 5, bad: 0, skipped: 0 });
   });
 
   it('reports redirects, missing addresses, missing names and bad names with line numbers', () => {
@@ -126,7 +162,53 @@ describe('hosts files', () => {
   });
 });
 
+describe('lines in every format', () => {
+  it('count lines the same way for LF, CRLF and lone CR files, with or without a final break', () => {
+    for (const ending of ['\n', '\r\n', '\r']) {
+      for (const last of ['', ending]) {
+        const parsed = parseDomainList(['a.example.com', '', 'b..example.com', 'c.example.com'].join(ending) + last, 'x');
+        expect(parsed.block, JSON.stringify(ending + last)).toEqual(['a.example.com', 'c.example.com']);
+        expect(parsed.report.lines).toBe(4);
+        expect(problemsOf(parsed)).toEqual([[3, 'label-empty']]);
+      }
+    }
+  });
+
+  it('reports names in a broken text encoding or with invisible tricks as bad-idn, with their line', () => {
+    const lines = [
+      'b\ufffdgi\ufffdod\ufffdc.vn', // a Windows-1258 list read as UTF-8
+      'bộgiáodục.vn',
+      'xn--zz.example.com',
+      'pay\u202epal.com',
+      'ok.example.com',
+    ];
+    for (const parse of [parseDomainList, parseHostsList, parseAdblockList]) {
+      const text = lines.map((name) => (parse === parseHostsList ? `0.0.0.0 ${name}` : parse === parseAdblockList ? `||${name}^` : name)).join('\n');
+      const parsed = parse(text, 'x');
+      expect(parsed.block, parse.name).toEqual([new URL('http://bộgiáodục.vn').hostname, 'ok.example.com']);
+      expect(problemsOf(parsed), parse.name).toEqual([
+        [1, 'bad-idn'],
+        [3, 'bad-idn'],
+        [4, 'bad-idn'],
+      ]);
+    }
+    const ut1 = parseUt1Category({ domains: 'b\ufffdt.vn\ncasino.example.com\n' }, 'ut1/gambling');
+    expect(ut1.report.examples).toEqual([{ file: 'domains', line: 1, problem: 'bad-idn', text: 'b\ufffdt.vn' }]);
+  });
+});
+
 describe('adblock-style lists', () => {
+  it('reads notes after a rule and keeps third-party-only rules out (a DNS filter cannot tell first from third party)', () => {
+    const text = ['||ads.example.com^  # tracker network', '@@||ok.example.com^\t# false positive', '||facebook.com^$third-party', '||pixel.example.net^$third-party,important', '||doc.example.org^$document  # whole site'].join('\r\n');
+    const parsed = parseAdblockList(text, 'adblock');
+    expect(parsed.block).toEqual(['ads.example.com', 'doc.example.org']);
+    expect(parsed.allow).toEqual(['ok.example.com']);
+    expect(problemsOf(parsed)).toEqual([
+      [3, 'unsupported-modifier'],
+      [4, 'unsupported-modifier'],
+    ]);
+  });
+
   it('turns ||domain^ into blocks and @@||domain^ into allows', () => {
     const text = ['[Adblock Plus 2.0]', '! Title: test', '||ads.example.com^', '@@||good.example.com^', '||tracker.example.net^$important', '||Exact.Example.org^|', 'plain.example.vn'].join('\n');
     const parsed = parseAdblockList(text, 'adblock');

@@ -7,7 +7,8 @@ import { DomainMatcher } from '../../../src/shared/filtering/matcher.js';
 import { compilePolicy, decide, type CompiledPolicy, type Verdict } from '../../../src/shared/filtering/policy.js';
 import { alwaysBlockedCategories, lessonAllowlistProfile, presetProfile, withAlwaysBlocked } from '../../../src/shared/filtering/presets.js';
 import { filterProfileSchema, tighten, type FilterProfile } from '../../../src/shared/filtering/profile.js';
-import { domainName, label } from './generators.js';
+import { domainName, label, relatedName } from './generators.js';
+import { referenceVerdict, type ReferenceSource } from './reference-policy.js';
 
 const matcher = DomainMatcher.load(
   compileLists([
@@ -51,9 +52,56 @@ describe('compiled policy, filtered mode', () => {
     expect(verdict(policy, 'unlisted.example.com')).toBe('pass');
   });
 
-  it('lets an allow category win over a block category at any depth', () => {
+  it('lets an allow category win over a block category for the same name and below it', () => {
     expect(verdict(policy, 'teams.microsoft.com')).toBe('allow');
     expect(verdict(policy, 'eu.teams.microsoft.com')).toBe('allow');
+  });
+
+  it('never lets a broader allow entry open a more specific block entry', () => {
+    const nested = DomainMatcher.load(
+      compileLists([
+        { category: lessonPlatformsCategory, kind: 'allow', names: ['platform.example.com', 'inner.games.example.net'] },
+        { category: 'games', names: ['play.platform.example.com', 'games.example.net'] },
+        { category: 'stalkerware', names: ['spy.apps.platform.example.com'] },
+      ]).blob,
+    );
+    const thcs = compilePolicy(nested, profile({ blockedCategories: ['games', 'stalkerware'] }));
+    expect(verdict(thcs, 'platform.example.com')).toBe('allow');
+    expect(verdict(thcs, 'apps.platform.example.com')).toBe('allow');
+    expect(verdict(thcs, 'play.platform.example.com')).toBe('block');
+    expect(verdict(thcs, 'www.play.platform.example.com')).toBe('block');
+    expect(verdict(thcs, 'spy.apps.platform.example.com')).toBe('block');
+    expect(thcs.blockingCategory(thcs.match('x.spy.apps.platform.example.com'))).toBe('stalkerware');
+    // ...and a more specific allow still opens a name under a blocked parent.
+    expect(verdict(thcs, 'games.example.net')).toBe('block');
+    expect(verdict(thcs, 'inner.games.example.net')).toBe('allow');
+  });
+
+  it('never lets a shipped allow list open an always-blocked category; only a typed entry can', () => {
+    const both = DomainMatcher.load(
+      compileLists([
+        { category: lessonPlatformsCategory, kind: 'allow', names: ['docs.example.com', 'proxy.example.org'] },
+        { category: 'redirector', names: ['docs.example.com'] },
+        { category: 'adult', names: ['example.org'] },
+      ]).blob,
+    );
+    const shipped = compilePolicy(both, profile({ blockedCategories: ['redirector', 'adult'] }));
+    expect(verdict(shipped, 'docs.example.com')).toBe('block');
+    expect(shipped.blockingCategory(shipped.match('docs.example.com'))).toBe('redirector');
+    expect(verdict(shipped, 'proxy.example.org')).toBe('block');
+    const typed = compilePolicy(both, profile({ blockedCategories: ['redirector', 'adult'], extraAllow: ['docs.example.com', 'example.org'] }));
+    expect(verdict(typed, 'docs.example.com')).toBe('allow');
+    expect(verdict(typed, 'proxy.example.org')).toBe('allow');
+  });
+
+  it('lets a typed block stand against any shipped allow entry, and a typed allow lift it', () => {
+    const typed = compilePolicy(matcher, profile({ extraBlock: ['microsoft.com', 'olm.vn'] }));
+    expect(verdict(typed, 'teams.microsoft.com')).toBe('block');
+    expect(typed.blockingCategory(typed.match('teams.microsoft.com'))).toBe('custom-block');
+    expect(verdict(typed, 'olm.vn')).toBe('block');
+    const lifted = compilePolicy(matcher, profile({ extraBlock: ['microsoft.com'], extraAllow: ['teams.microsoft.com'] }));
+    expect(verdict(lifted, 'teams.microsoft.com')).toBe('allow');
+    expect(verdict(lifted, 'www.microsoft.com')).toBe('block');
   });
 
   it('applies the profile’s extra lists above every category', () => {
@@ -97,7 +145,109 @@ describe('compiled policy, filtered mode', () => {
   });
 
   it('only decides views from its own match()', () => {
-    expect(() => decide(policy, matcher.match('bet.vn'))).toThrow();
+    const other = compilePolicy(matcher, profile());
+    expect(() => decide(policy, other.match('bet.vn'))).toThrow();
+  });
+
+  it('keeps its verdict when another policy on the same lists looks a name up in between', () => {
+    const other = compilePolicy(matcher, profile({ blockedCategories: [] }));
+    const view = policy.match('casino.example.com');
+    other.match('olm.vn');
+    expect(decide(policy, view)).toBe('block');
+    expect(policy.blockingCategory(view)).toBe('gambling');
+  });
+});
+
+describe('compiled policy against the rules written out slowly (reference-policy.ts)', () => {
+  const blockCategories = ['gambling', 'games', 'adult', 'redirector', 'easylist'];
+  const allowCategories = [lessonPlatformsCategory, 'child'];
+  const everyCategory = [...blockCategories, ...allowCategories, 'easylist-allow', 'never-compiled'];
+  const listedName = fc.oneof(relatedName, relatedName, relatedName, domainName);
+  const names = fc.uniqueArray(listedName, { maxLength: 12 });
+  const sourcesArbitrary: fc.Arbitrary<ReferenceSource[]> = fc
+    .record({
+      blocks: fc.tuple(...blockCategories.map(() => names)),
+      allows: fc.tuple(...allowCategories.map(() => names)),
+      exceptions: names,
+    })
+    .map(({ blocks, allows, exceptions }) => [
+      ...blockCategories.flatMap((category, i) =>
+        category === 'easylist' ? sourcesOfList(category, 'block', { block: blocks[i]!, allow: exceptions }) : [{ category, kind: 'block' as const, names: blocks[i]! }],
+      ),
+      ...allowCategories.map((category, i) => ({ category, kind: 'allow' as const, names: allows[i]! })),
+    ]);
+  const typedName = fc.oneof(relatedName, relatedName.map((name) => name.toUpperCase() + '.'), fc.constant('*.bad.example'));
+  const rules = fc.record({
+    mode: fc.constantFrom('filtered' as const, 'allowlist-only' as const),
+    blockedCategories: fc.subarray(everyCategory),
+    allowCategories: fc.subarray(everyCategory, { maxLength: 3 }),
+    extraBlock: fc.array(typedName, { maxLength: 3 }),
+    extraAllow: fc.array(typedName, { maxLength: 3 }),
+  });
+  const profileArbitrary = fc
+    .tuple(rules, fc.array(rules, { maxLength: 2 }))
+    .map(([own, floors]) => profile({ ...own, ...(floors.length > 0 ? { floors } : {}) }));
+  const query = fc.oneof(
+    relatedName,
+    fc.tuple(fc.constantFrom('deep', 'www', 'a'), relatedName).map(([sub, name]) => `${sub}.${name}`),
+    relatedName.map((name) => name.toUpperCase() + '.'),
+    domainName,
+  );
+
+  it('gives the same verdict as the reference for any lists, profile, floors and name', () => {
+    fc.assert(
+      fc.property(sourcesArbitrary, fc.array(profileArbitrary, { minLength: 1, maxLength: 3 }), fc.array(query, { minLength: 1, maxLength: 25 }), (sources, profiles, queries) => {
+        const compiled = DomainMatcher.load(compileLists(sources).blob);
+        for (const p of profiles) {
+          const policy = compilePolicy(compiled, p);
+          for (const q of queries) {
+            const view = policy.match(q);
+            expect(decide(policy, view), `${q} under ${JSON.stringify(p)}`).toBe(referenceVerdict(sources, p, q));
+            expect(policy.blockingCategory(view) !== null).toBe(view.verdict === 'block');
+          }
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('lets an allow entry win over a block entry for the same name (a typed allow even over always-blocked ones)', () => {
+    fc.assert(
+      fc.property(relatedName, fc.constantFrom('games', 'social_networks', 'easylist'), fc.array(fc.constantFrom('www', 'a', 'x'), { maxLength: 2 }), (name, category, below) => {
+        const lists = DomainMatcher.load(
+          compileLists([
+            { category, names: [name] },
+            { category: lessonPlatformsCategory, kind: 'allow', names: [name] },
+            { category: 'adult', names: [name] },
+          ]).blob,
+        );
+        const query = [...below, name].join('.');
+        const listsOnly = compilePolicy(lists, profile({ blockedCategories: [category] }));
+        expect(verdict(listsOnly, query)).toBe('allow');
+        const withAdult = compilePolicy(lists, profile({ blockedCategories: [category, 'adult'] }));
+        expect(verdict(withAdult, query)).toBe('block');
+        const typed = compilePolicy(lists, profile({ blockedCategories: [category, 'adult'], extraAllow: [name], extraBlock: [name] }));
+        expect(verdict(typed, query)).toBe('allow');
+      }),
+    );
+  });
+
+  it('lets a block entry deeper than any allow entry win, whichever lists they come from', () => {
+    fc.assert(
+      fc.property(relatedName, fc.array(fc.constantFrom('www', 'a', 'x', 'deep'), { minLength: 1, maxLength: 2 }), fc.boolean(), (allowed, below, typedAllow) => {
+        const blocked = [...below, allowed].join('.');
+        const lists = DomainMatcher.load(
+          compileLists([
+            { category: 'games', names: [blocked] },
+            { category: lessonPlatformsCategory, kind: 'allow', names: [allowed] },
+          ]).blob,
+        );
+        const policy = compilePolicy(lists, profile({ blockedCategories: ['games'], extraAllow: typedAllow ? [allowed] : [] }));
+        expect(verdict(policy, allowed)).toBe('allow');
+        expect(verdict(policy, blocked)).toBe('block');
+        expect(verdict(policy, `www.${blocked}`)).toBe('block');
+      }),
+    );
   });
 });
 
