@@ -55,6 +55,14 @@ const suites = [
     quick: ['--veyon', 'no', '--sizes', '1366x768', '--busy-sizes', '', '--thumbs', '5', '--serve-seconds', '3', '--lock-rounds', '1'],
     needs: ['Xvfb', 'xterm', 'xdotool'],
   },
+  {
+    name: 'linux-agent',
+    what: 'the whole agent on an Xvfb screen driven by a real console over TLS: RSS/CPU idle and at 1 thumbnail/s, lock button → locked screen',
+    script: 'bench/linux/agent-wire.mjs',
+    full: [],
+    quick: ['--sizes', '1366x768', '--idle-seconds', '5', '--serve-seconds', '5', '--locks', '3'],
+    needs: ['Xvfb', 'xterm'],
+  },
 ];
 
 if (!existsSync(join(root, 'dist/agent/cli.js'))) {
