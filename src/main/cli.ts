@@ -19,6 +19,7 @@ import type {
   FilterListInfo,
   Lab,
   Machine,
+  MachineFilterStatus,
   ProfileRow,
 } from '../shared/api/contract.js';
 import { newListSourceId, ut1CopyType } from '../shared/api/list-source-id.js';
@@ -252,6 +253,14 @@ async function machineNames(api: Api): Promise<Map<string, string>> {
   return new Map((await api.call('machines.list', {})).map((m) => [m.id, m.name]));
 }
 
+/** "applied", "not-filtering (listen-failed)", "applied — warning: firewall-failed (…)": a PC's filter in one line. */
+function filterStateLine(m: MachineFilterStatus): string {
+  const reason = m.reason ? ` (${m.reason})` : '';
+  // A PC that filters with a gap reads as applied (its exit code too), with the gap spelled out.
+  const warning = m.warning ? ` — warning: ${m.warning} (${translate('en', `filtering.warning.${m.warning}`)})` : '';
+  return `${m.state}${reason}${warning}`;
+}
+
 async function printFilterChange(api: Api, change: FilterChange, json: boolean | undefined): Promise<number> {
   if (json) {
     process.stdout.write(JSON.stringify(change, null, 2) + '\n');
@@ -260,7 +269,7 @@ async function printFilterChange(api: Api, change: FilterChange, json: boolean |
     process.stdout.write(`in force: ${change.lab.effective.name} (${change.lab.effective.id}, ${change.lab.effective.mode})\n`);
     if (change.lab.missingCategories.length > 0) process.stdout.write(`not filtered (lists never downloaded): ${change.lab.missingCategories.join(', ')}\n`);
     for (const m of change.machines) {
-      process.stdout.write(`${pad(names.get(m.machineId) ?? m.machineId, 16)}${m.state}${m.reason ? ` (${m.reason})` : ''}\n`);
+      process.stdout.write(`${pad(names.get(m.machineId) ?? m.machineId, 16)}${filterStateLine(m)}\n`);
     }
   }
   return change.machines.every((m) => m.state === 'applied' || m.state === 'not-filtering') ? cliExitCodes.ok : cliExitCodes.someMachinesFailed;
@@ -443,7 +452,7 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
             `${pad(labs.get(lab.labId) ?? lab.labId, 24)}${lab.effective.name} (${lab.effective.mode})${lab.lessonProfileId ? ' — lesson profile' : ''}\n`,
           );
         }
-        for (const m of status.machines) process.stdout.write(`  ${pad(names.get(m.machineId) ?? m.machineId, 16)}${m.state}${m.reason ? ` (${m.reason})` : ''}\n`);
+        for (const m of status.machines) process.stdout.write(`  ${pad(names.get(m.machineId) ?? m.machineId, 16)}${filterStateLine(m)}\n`);
         return cliExitCodes.ok;
       }
       throw new UsageError('filter needs set, lesson or status');

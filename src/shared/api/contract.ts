@@ -244,9 +244,10 @@ export const labFilterSchema = z.object({
 export type LabFilter = z.infer<typeof labFilterSchema>;
 
 /**
- * applied: the PC enforces the lab's current profile with the current list; pending: a push is
- * queued or waiting for its acknowledgement; sending: the list is on its way; failed: see reason;
- * not-filtering: the PC runs no web filter; offline: not connected (it keeps its last filter).
+ * applied: the PC enforces the lab's current profile with the current list (see `warning` for a gap
+ * programs can go through); pending: a push is queued or waiting for its acknowledgement; sending:
+ * the list is on its way; failed: see reason; not-filtering: the PC's web filter does not run or its
+ * resolver does not use it; offline: not connected (it keeps its last filter).
  */
 export const machineFilterStateSchema = z.enum(['applied', 'pending', 'sending', 'failed', 'not-filtering', 'offline']);
 export type MachineFilterState = z.infer<typeof machineFilterStateSchema>;
@@ -258,10 +259,16 @@ export const machineFilterStatusSchema = z.object({
   /**
    * Why (failed / not-filtering): the agent's error code (filter-list-corrupt, filter-rejected…),
    * 'timeout', 'disconnected', 'no-capability', 'no-dns-listener', or the agent's own problem
-   * ('listen-failed', 'resolver-failed', 'resolver-contested', 'firewall-failed'). i18n: filtering.reason.<reason>.
+   * ('listen-failed', 'resolver-failed', 'resolver-contested'). i18n: filtering.reason.<reason>.
    */
   reason: z.string().optional(),
-  /** The agent's own words about its problem (e.g. "cannot listen for DNS on 127.0.0.1:53 (EADDRINUSE)"), for IT staff. */
+  /**
+   * A gap in a filter that runs and that the PC's resolver uses, so the PC still counts as filtering:
+   * 'firewall-failed' (its DNS firewall is not in force: programs that ask another DNS server
+   * themselves, or use encrypted DNS, go round the filter). i18n: filtering.warning.<warning>.
+   */
+  warning: z.string().optional(),
+  /** The agent's own words about its problem or warning (e.g. "cannot listen for DNS on 127.0.0.1:53 (EADDRINUSE)"), for IT staff. */
   detail: z.string().optional(),
   /** How often the PC's system resolver was changed behind the filter (and pointed back) since its agent started, and when last. */
   resolverDrift: z.object({ count: z.number().int(), lastAt: z.number() }).optional(),

@@ -3,6 +3,7 @@
 import type { ListSourceView, MachineFilterStatus, ProfileRow } from '../../../shared/api/contract.js';
 import type { AgeBand, FilterProfile, YoutubeMode } from '../../../shared/filtering/profile.js';
 import { translate, type Language } from '../../../shared/i18n/index.js';
+import { formatDateTime } from '../../format/format.js';
 
 /** The built-in lesson profile (only lesson platforms open); see src/main/web-filtering/profiles.ts. */
 export const lessonAllowlistProfileId = 'lesson-allowlist';
@@ -133,6 +134,34 @@ export function machineFilterReason(language: Language, status: MachineFilterSta
 /** A PC that should filter and does not: shown as a warning on its tile. */
 export function isFilterProblem(status: MachineFilterStatus | undefined): boolean {
   return status !== undefined && (status.state === 'not-filtering' || status.state === 'failed');
+}
+
+/**
+ * A PC that filters, with a gap programs can go through (its DNS firewall is not in force): shown
+ * apart from the PCs that filter nothing, so neither is taken for the other.
+ */
+export function isFilterBypassable(status: MachineFilterStatus | undefined): boolean {
+  return status !== undefined && status.warning !== undefined && !isFilterProblem(status) && status.state !== 'offline';
+}
+
+/** What a PC's filter leaves open, as IT staff should read it; null when nothing. */
+export function machineFilterWarning(language: Language, status: MachineFilterStatus): string | null {
+  if (!status.warning) return null;
+  const key = `filtering.warning.${status.warning}`;
+  const text = translate(language, key);
+  return text !== key ? text : translate(language, 'ui.filter.warning.other', { code: status.warning });
+}
+
+/** A PC's filter in one line for its details: the state, then why it does not filter or what it leaves open. */
+export function machineFilterSummary(language: Language, status: MachineFilterStatus): string {
+  return [machineFilterStateText(language, status), machineFilterReason(language, status), machineFilterWarning(language, status)].filter(Boolean).join(' — ');
+}
+
+/** "3 lần (máy đã tự đặt lại), lần cuối lúc …" when the PC's DNS setting was changed behind its filter; null when never. */
+export function resolverDriftText(language: Language, status: MachineFilterStatus): string | null {
+  const drift = status.resolverDrift;
+  if (!drift || drift.count === 0) return null;
+  return translate(language, 'ui.details.resolverDriftValue', { count: drift.count, date: formatDateTime(language, drift.lastAt) });
 }
 
 /**
