@@ -28,6 +28,11 @@ export function forgetUnwatchedThumbnails(): void {
   if (open?.kind === 'liveView' && !isWatched(open.machineId)) useDialogs.getState().close();
 }
 
+/** The running lesson (as this window knows the lessons) with this id, or undefined. */
+function runningLesson(lessonId: string): Lesson | undefined {
+  return Object.values(useLessons.getState().activeByLab).find((lesson) => lesson.id === lessonId);
+}
+
 function applyLesson(lesson: Lesson): void {
   const known = useLessons.getState().activeByLab[lesson.labId]?.id === lesson.id;
   useLessons.getState().apply(lesson);
@@ -71,9 +76,15 @@ export function applyEvent(event: ApiEvent): void {
       if (!isWatched(event.machineId)) return;
       thumbnailStore.getState().put(event);
       return;
-    case 'filter.blocked':
-      if (event.lessonId !== null) useBlocked.getState().add(event.lessonId, event.labId, event.machineId, event.attempts);
+    case 'filter.blocked': {
+      // Only a lesson running now collects attempts here. A late batch for a lesson that has ended
+      // (a PC reports after a pause, or sends its queue after a reconnect) is in the console's
+      // record of that lesson and must not open an entry this window would keep until a reload; a
+      // batch for a lesson this window does not know yet is in the record it loads with the lesson.
+      const lesson = event.lessonId === null ? undefined : runningLesson(event.lessonId);
+      if (lesson) useBlocked.getState().add(lesson.id, lesson.labId, event.machineId, event.attempts);
       return;
+    }
     case 'filter.machine':
       useFiltering.getState().applyMachine(event.status);
       return;
