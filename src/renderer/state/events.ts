@@ -11,7 +11,7 @@ import { useLessons } from './lessons.js';
 import { useMachines } from './machines.js';
 import { useProfiles } from './profiles.js';
 import { useSelection } from './selection.js';
-import { thumbnailStore } from './thumbnails.js';
+import { machinesWithPictures, thumbnailStore } from './thumbnails.js';
 
 /** True when screens of this machine may be shown now. */
 export function isWatched(machineId: string): boolean {
@@ -22,7 +22,7 @@ export function isWatched(machineId: string): boolean {
 
 /** Drops the frames of every machine no longer watched (after a lesson ends or a refetch). */
 export function forgetUnwatchedThumbnails(): void {
-  const ids = Object.keys(thumbnailStore.getState().byMachine).filter((id) => !isWatched(id));
+  const ids = machinesWithPictures(thumbnailStore.getState()).filter((id) => !isWatched(id));
   thumbnailStore.getState().drop(ids);
   const open = useDialogs.getState().open;
   if (open?.kind === 'liveView' && !isWatched(open.machineId)) useDialogs.getState().close();

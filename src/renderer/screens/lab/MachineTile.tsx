@@ -1,4 +1,5 @@
-// One student PC: its live screen (only during a lesson), name, user, online/locked state, a
+// One student PC: its live screen (only during a lesson; always the whole desktop, with the time it
+// was taken while the PC is watched large one monitor at a time), name, user, online/locked state, a
 // warning when it does not filter the web, when programs can go round its filter, or when its lock
 // does not hold (a student fighting it, input not captured), and during a lesson how often the
 // filter blocked it.
@@ -14,12 +15,14 @@ import { useLanguage } from '../../state/language.js';
 import { useLessons } from '../../state/lessons.js';
 import { useSelection } from '../../state/selection.js';
 import { isFilterBypassable, isFilterProblem, machineFilterReason, machineFilterStateText, machineFilterWarning } from '../filtering/filter-text.js';
-import { useThumbnails } from '../../state/thumbnails.js';
+import { isTilePictureHeld, useThumbnails } from '../../state/thumbnails.js';
+import { formatClock } from '../../format/format.js';
 
 export function MachineTile({ machine, lessonActive }: { machine: Machine; lessonActive: boolean }) {
   const t = useText();
   const selected = useSelection((s) => !!s.selected[machine.id]);
   const thumb = useThumbnails((s) => s.byMachine[machine.id]);
+  const held = useThumbnails((s) => isTilePictureHeld(s, machine.id));
   const language = useLanguage((s) => s.language);
   const filter = useFiltering((s) => s.machines[machine.id]);
   const lessonId = useLessons((s) => (machine.labId ? s.activeByLab[machine.labId]?.id : undefined));
@@ -51,6 +54,7 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
       data-online={machine.online}
       data-locked={locked}
       data-live={!!thumb}
+      data-picture-held={held}
       data-filter={filter?.state ?? 'unknown'}
     >
       <div className="tile-head">
@@ -72,8 +76,13 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
             <span>{placeholder}</span>
           </div>
         )}
-        {(filterProblem || filterBypassable || blockedCount > 0 || lockIssue) && (
+        {((thumb && held) || filterProblem || filterBypassable || blockedCount > 0 || lockIssue) && (
           <span className="tile-chips">
+            {thumb && held && (
+              <span className="tile-chip held" data-testid="tile-picture-held">
+                {t('ui.tile.pictureAt', { time: formatClock(language, thumb.capturedAt) })}
+              </span>
+            )}
             {lockIssue && (
               <span
                 className="tile-chip warn"
