@@ -294,6 +294,17 @@ function printProblems(reports: FilterListInfo['reports']): void {
   if (examples.length > maxCliProblemExamples) process.stdout.write(`      … (${examples.length - maxCliProblemExamples} more examples in --json)\n`);
 }
 
+/** The lists the compiler left out of the filter (their names filter nothing), with why and the sources that bring them. */
+function printLeftOut(leftOut: FilterListInfo['leftOut'], lists: FilterListInfo['leftOut']['lists'] = leftOut.lists, total = leftOut.total): void {
+  if (total === 0) return;
+  process.stdout.write(`left out:     ${total} list(s), their names filter nothing:\n`);
+  for (const l of lists) {
+    const from = l.sourceIds.length > 0 ? `; source ${l.sourceIds.join(', ')}` : '';
+    process.stdout.write(`    ${pad(l.kind, 22)}${translate('en', `filtering.compile.${l.kind}`, { category: l.category })} (${l.names} names${from})\n`);
+  }
+  if (total > lists.length) process.stdout.write(`    … and ${total - lists.length} more\n`);
+}
+
 const listKinds = ['block', 'allow'] as const;
 const listFormats = ['auto', 'domains', 'hosts', 'adblock'] as const;
 
@@ -341,8 +352,10 @@ async function addListSource(api: Api, words: string[], flags: Flags): Promise<n
   const added = views.find((v) => v.source.id === source.id);
   process.stdout.write(`${source.id} added (${added?.status.state ?? 'unknown'}): ${added?.status.label ?? ''}\n`);
   if (added?.status.state === 'never-downloaded') process.stdout.write('not downloaded yet: run "lists refresh" (or turn on automatic refresh) before its categories are filtered\n');
-  const reports = (await api.call('filtering.status', {})).lists.current?.reports.filter((r) => r.sourceId === source.id) ?? [];
-  printProblems(reports);
+  const current = (await api.call('filtering.status', {})).lists.current;
+  printProblems(current?.reports.filter((r) => r.sourceId === source.id) ?? []);
+  const leftOut = current?.leftOut.lists.filter((l) => l.sourceIds.includes(source.id)) ?? [];
+  if (current && leftOut.length > 0) printLeftOut(current.leftOut, leftOut, leftOut.length);
   return cliExitCodes.ok;
 }
 
@@ -487,6 +500,7 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
       );
       process.stdout.write(`auto refresh: ${status.lists.autoRefresh ? 'on' : 'off (third-party lists are downloaded only with "lists refresh")'}\n`);
       if (status.lists.lastError) process.stdout.write(`last error:   ${status.lists.lastError}\n`);
+      if (list) printLeftOut(list.leftOut);
       const reports = list?.reports ?? [];
       for (const s of status.sources) {
         process.stdout.write(`${pad(s.source.id, 28)}${pad(s.status.state, 18)}${s.status.label}\n`);

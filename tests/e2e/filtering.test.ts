@@ -409,6 +409,34 @@ describe('web filtering in the teacher console', () => {
     expect((await api.call('filtering.status', {})).sources.map((v) => v.source.id)).not.toContain('file-gambling');
   }, 90_000);
 
+  it('shows IT staff a list the compiler had to leave out, why, and the sources that bring it, in both languages', async () => {
+    const listDir = tempDataDir('e2e-left-out');
+    dirs.push(listDir);
+    // An adblock list whose @@ rule makes the allow category ads-allow, and a block list filed under that same name.
+    writeFileSync(join(listDir, 'ads.txt'), '||tracker.e2e.test^\n@@||ok.e2e.test^\n');
+    writeFileSync(join(listDir, 'ads-allow.txt'), 'evil.e2e.test\nworse.e2e.test\n');
+    await api.call('lists.add', { source: { type: 'file', id: 'ads', path: join(listDir, 'ads.txt'), category: 'ads' } });
+    await api.call('lists.add', { source: { type: 'file', id: 'ads-allow', path: join(listDir, 'ads-allow.txt'), category: 'ads-allow' } });
+    const leftOut = page.getByTestId('lists-left-out');
+    await waitFor('the left-out list on the lists panel', soonMs, async () => (await leftOut.count()) === 1);
+    const vi = await leftOut.innerText();
+    expect(vi).toContain('1 danh sách bị bỏ khỏi bộ lọc');
+    expect(vi).toContain('Danh sách "ads-allow" bị bỏ qua: một danh mục không thể vừa là danh sách chặn vừa là danh sách cho phép');
+    expect(vi).toContain('2 tên miền · nguồn: ads, ads-allow');
+    await leftOut.scrollIntoViewIfNeeded();
+    await shot('filtering-left-out-vi.png');
+
+    await page.getByRole('button', { name: 'Switch to English', exact: true }).click();
+    await waitFor('the left-out list in English', 5_000, async () => (await leftOut.innerText()).includes('1 list(s) left out of the filter'));
+    expect(await leftOut.innerText()).toContain('List "ads-allow" left out: one category cannot be both a block list and an allow list');
+    expect(await leftOut.innerText()).toContain('2 names · source: ads, ads-allow');
+    await page.getByRole('button', { name: 'Chuyển sang tiếng Việt', exact: true }).click();
+
+    await api.call('lists.remove', { sourceId: 'ads-allow' });
+    await waitFor('the left-out list gone', soonMs, async () => (await leftOut.count()) === 0);
+    await api.call('lists.remove', { sourceId: 'ads' });
+  }, 60_000);
+
   it('names a PC whose filter could not start, and one whose DNS setting was changed behind its filter', async () => {
     // PC-03's port is taken (by the test upstream) before its filter starts.
     await startAgent('PC-03', { listen: upstream!.port, upstream: upstream!.port });

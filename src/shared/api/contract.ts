@@ -171,6 +171,23 @@ export const listProblemExampleSchema = z.object({
 });
 export type ListProblemExample = z.infer<typeof listProblemExampleSchema>;
 
+/** Most left-out lists one compiled list's info carries to the UI and the CLI (the total counts all). */
+export const maxLeftOutListsShown = 50;
+
+/**
+ * A list the compiler left out of the build (its names filter nothing): why (`kind`: bad-category-name,
+ * kind-conflict, too-many-categories; i18n filtering.compile.<kind> with {category}), the category it
+ * was filed under, how many names it held, and the configured sources that bring that category
+ * (lists.add ids; empty for SafeLab's own lists).
+ */
+export const leftOutListSchema = z.object({
+  kind: z.string(),
+  category: z.string(),
+  names: z.number().int(),
+  sourceIds: z.array(z.string()),
+});
+export type LeftOutList = z.infer<typeof leftOutListSchema>;
+
 /** The compiled list the console pushes to agents. */
 export const filterListInfoSchema = z.object({
   sha256: z.string(),
@@ -205,6 +222,8 @@ export const filterListInfoSchema = z.object({
       examples: z.array(listProblemExampleSchema),
     }),
   ),
+  /** Lists left out of the build, the first maxLeftOutListsShown of them, and how many in all. */
+  leftOut: z.object({ total: z.number().int(), lists: z.array(leftOutListSchema) }),
 });
 export type FilterListInfo = z.infer<typeof filterListInfoSchema>;
 
