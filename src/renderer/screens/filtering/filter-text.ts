@@ -1,6 +1,6 @@
 // How web filtering reads in the console: profile names per language, age bands, category labels,
-// each PC's filter state, and what the list sources mean for what is really blocked.
-import type { ListSourceView, MachineFilterStatus, ProfileRow } from '../../../shared/api/contract.js';
+// each PC's filter state, and what the list sources (and the lists left out) mean for what is really blocked.
+import type { LeftOutList, ListSourceView, MachineFilterStatus, ProfileRow } from '../../../shared/api/contract.js';
 import type { AgeBand, FilterProfile, YoutubeMode } from '../../../shared/filtering/profile.js';
 import { translate, type Language } from '../../../shared/i18n/index.js';
 import { formatDateTime } from '../../format/format.js';
@@ -181,6 +181,13 @@ export function listsNotice(sources: readonly ListSourceView[]): ListsNotice {
   if (usable.length === 0) return { kind: 'none', configured: thirdParty.length };
   const missing = thirdParty.length - usable.length;
   return missing > 0 ? { kind: 'partly', missing, total: thirdParty.length } : null;
+}
+
+/** Why the compiler left a list out of the filter, in the UI language; the raw kind for one this console has no text for. */
+export function leftOutText(language: Language, list: LeftOutList): string {
+  const key = `filtering.compile.${list.kind}`;
+  const text = translate(language, key, { category: list.category });
+  return text === key ? `${list.category}: ${list.kind}` : text;
 }
 
 /** "a, b, c và 4 mục khác" (or "… và 4 máy khác" for PCs): at most `shown` labels, then how many more. */

@@ -1,18 +1,12 @@
 // The lists the compiler left out of the filter (a category given both as a block and an allow
 // list, a bad category name, more categories than a filter holds): their names filter nothing, so
 // IT staff see each one, why, and the source that brings it, above the sources table.
-import type { FilterListInfo, LeftOutList } from '../../../shared/api/contract.js';
-import { translate, type Language } from '../../../shared/i18n/index.js';
+import type { FilterListInfo } from '../../../shared/api/contract.js';
+import type { Language } from '../../../shared/i18n/index.js';
 import { Icon } from '../../components/Icon.js';
 import { formatNumber } from '../../format/format.js';
 import { useText } from '../../i18n/use-text.js';
-
-/** Why a list was left out, in the UI language; the raw kind for one this console has no text for. */
-export function leftOutText(language: Language, list: LeftOutList): string {
-  const key = `filtering.compile.${list.kind}`;
-  const text = translate(language, key, { category: list.category });
-  return text === key ? `${list.category}: ${list.kind}` : text;
-}
+import { leftOutText } from '../filtering/filter-text.js';
 
 export function LeftOutLists({ leftOut, language }: { leftOut: FilterListInfo['leftOut']; language: Language }) {
   const t = useText();
