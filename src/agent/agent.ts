@@ -61,6 +61,9 @@ export interface AgentOptions {
 /** A capture was asked for when the screen may not be shared (see refuseThumbnail). */
 class ThumbnailRefused extends Error {}
 
+/** The ack error code of a lock the desktop could not show (the console translates it). */
+export const lockNotShownCode = 'lock-not-shown';
+
 class CommandFailure extends Error {
   constructor(
     readonly code: string,
@@ -278,7 +281,14 @@ export class Agent implements ConnectionHandlers {
     const { desktop, log } = this.options;
     switch (command.name) {
       case 'lock':
-        await desktop.lock(command.message);
+        try {
+          await desktop.lock(command.message);
+        } catch (error) {
+          // Whatever the platform, a lock that did not come up (the X server gone, a session that
+          // does not answer) is one failure the teacher can read (ui.result.reason.lockNotShown);
+          // the desktop's own words travel as the detail for IT staff.
+          throw new CommandFailure(lockNotShownCode, String((error as Error)?.message ?? error));
+        }
         this.state.locked = true;
         this.state.lockMessage = command.message;
         this.save();

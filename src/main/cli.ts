@@ -19,6 +19,7 @@ import type {
   FilterListInfo,
   Lab,
   Machine,
+  MachineFilterStatus,
   ProfileRow,
 } from '../shared/api/contract.js';
 import { newListSourceId, ut1CopyType } from '../shared/api/list-source-id.js';
@@ -252,6 +253,14 @@ async function machineNames(api: Api): Promise<Map<string, string>> {
   return new Map((await api.call('machines.list', {})).map((m) => [m.id, m.name]));
 }
 
+/** "applied", "not-filtering (listen-failed)", "applied — warning: firewall-failed (…)": a PC's filter in one line. */
+function filterStateLine(m: MachineFilterStatus): string {
+  const reason = m.reason ? ` (${m.reason})` : '';
+  // A PC that filters with a gap reads as applied (its exit code too), with the gap spelled out.
+  const warning = m.warning ? ` — warning: ${m.warning} (${translate('en', `filtering.warning.${m.warning}`)})` : '';
+  return `${m.state}${reason}${warning}`;
+}
+
 async function printFilterChange(api: Api, change: FilterChange, json: boolean | undefined): Promise<number> {
   if (json) {
     process.stdout.write(JSON.stringify(change, null, 2) + '\n');
@@ -260,7 +269,7 @@ async function printFilterChange(api: Api, change: FilterChange, json: boolean |
     process.stdout.write(`in force: ${change.lab.effective.name} (${change.lab.effective.id}, ${change.lab.effective.mode})\n`);
     if (change.lab.missingCategories.length > 0) process.stdout.write(`not filtered (lists never downloaded): ${change.lab.missingCategories.join(', ')}\n`);
     for (const m of change.machines) {
-      process.stdout.write(`${pad(names.get(m.machineId) ?? m.machineId, 16)}${m.state}${m.reason ? ` (${m.reason})` : ''}\n`);
+      process.stdout.write(`${pad(names.get(m.machineId) ?? m.machineId, 16)}${filterStateLine(m)}\n`);
     }
   }
   return change.machines.every((m) => m.state === 'applied' || m.state === 'not-filtering') ? cliExitCodes.ok : cliExitCodes.someMachinesFailed;
@@ -283,6 +292,17 @@ function printProblems(reports: FilterListInfo['reports']): void {
     process.stdout.write(`      ${where}  ${e.problem}  ${JSON.stringify(e.text)}\n`);
   }
   if (examples.length > maxCliProblemExamples) process.stdout.write(`      … (${examples.length - maxCliProblemExamples} more examples in --json)\n`);
+}
+
+/** The lists the compiler left out of the filter (their names filter nothing), with why and the sources that bring them. */
+function printLeftOut(leftOut: FilterListInfo['leftOut'], lists: FilterListInfo['leftOut']['lists'] = leftOut.lists, total = leftOut.total): void {
+  if (total === 0) return;
+  process.stdout.write(`left out:     ${total} list(s), their names filter nothing:\n`);
+  for (const l of lists) {
+    const from = l.sourceIds.length > 0 ? `; source ${l.sourceIds.join(', ')}` : '';
+    process.stdout.write(`    ${pad(l.kind, 22)}${translate('en', `filtering.compile.${l.kind}`, { category: l.category })} (${l.names} names${from})\n`);
+  }
+  if (total > lists.length) process.stdout.write(`    … and ${total - lists.length} more\n`);
 }
 
 const listKinds = ['block', 'allow'] as const;
@@ -332,8 +352,10 @@ async function addListSource(api: Api, words: string[], flags: Flags): Promise<n
   const added = views.find((v) => v.source.id === source.id);
   process.stdout.write(`${source.id} added (${added?.status.state ?? 'unknown'}): ${added?.status.label ?? ''}\n`);
   if (added?.status.state === 'never-downloaded') process.stdout.write('not downloaded yet: run "lists refresh" (or turn on automatic refresh) before its categories are filtered\n');
-  const reports = (await api.call('filtering.status', {})).lists.current?.reports.filter((r) => r.sourceId === source.id) ?? [];
-  printProblems(reports);
+  const current = (await api.call('filtering.status', {})).lists.current;
+  printProblems(current?.reports.filter((r) => r.sourceId === source.id) ?? []);
+  const leftOut = current?.leftOut.lists.filter((l) => l.sourceIds.includes(source.id)) ?? [];
+  if (current && leftOut.length > 0) printLeftOut(current.leftOut, leftOut, leftOut.length);
   return cliExitCodes.ok;
 }
 
@@ -443,7 +465,7 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
             `${pad(labs.get(lab.labId) ?? lab.labId, 24)}${lab.effective.name} (${lab.effective.mode})${lab.lessonProfileId ? ' — lesson profile' : ''}\n`,
           );
         }
-        for (const m of status.machines) process.stdout.write(`  ${pad(names.get(m.machineId) ?? m.machineId, 16)}${m.state}${m.reason ? ` (${m.reason})` : ''}\n`);
+        for (const m of status.machines) process.stdout.write(`  ${pad(names.get(m.machineId) ?? m.machineId, 16)}${filterStateLine(m)}\n`);
         return cliExitCodes.ok;
       }
       throw new UsageError('filter needs set, lesson or status');
@@ -478,6 +500,7 @@ async function dispatch(command: string, positionals: string[], flags: Flags, da
       );
       process.stdout.write(`auto refresh: ${status.lists.autoRefresh ? 'on' : 'off (third-party lists are downloaded only with "lists refresh")'}\n`);
       if (status.lists.lastError) process.stdout.write(`last error:   ${status.lists.lastError}\n`);
+      if (list) printLeftOut(list.leftOut);
       const reports = list?.reports ?? [];
       for (const s of status.sources) {
         process.stdout.write(`${pad(s.source.id, 28)}${pad(s.status.state, 18)}${s.status.label}\n`);

@@ -220,9 +220,18 @@ describe('computers in the browser', () => {
     await choice.getByRole('radio', { name: 'Màn hình 2' }).check();
     await waitFor('the second monitor alone', 10_000, async () => (await image.count()) > 0 && Number(await image.getAttribute('height')) === 540);
     expect(Number(await image.getAttribute('width'))).toBe(960);
+    // Behind it, the tile keeps the whole desktop (never one monitor passing for it), marked as held.
+    const dualTile = tile('PC-DUAL');
+    await waitFor('the tile marked as held', 10_000, async () => (await dualTile.getAttribute('data-picture-held')) === 'true');
+    const tileImage = dualTile.locator('img');
+    expect(Number(await tileImage.getAttribute('width')) / Number(await tileImage.getAttribute('height'))).toBeCloseTo(32 / 9, 1);
+    expect(await dualTile.getByTestId('tile-picture-held').innerText()).toMatch(/^Ảnh lúc \d{2}:\d{2}:\d{2} \(đang xem lớn một màn hình\)$/);
     await page.screenshot({ path: join(screenshotDir, 'live-view-second-monitor-vi.png') });
     await page.keyboard.press('Escape');
     await live.waitFor({ state: 'detached', timeout: 5_000 });
+    // Back to the grid rate: whole-desktop pictures again, no longer held.
+    await waitFor('the tile live again', 10_000, async () => (await dualTile.getAttribute('data-picture-held')) === 'false');
+    expect(await dualTile.getByTestId('tile-picture-held').count()).toBe(0);
     // A PC with one monitor offers no choice.
     await page.getByRole('button', { name: 'Xem lớn màn hình PC-E2E', exact: true }).click();
     const single = dialog('Màn hình PC-E2E');

@@ -4,9 +4,12 @@
 // refused, the attempt shows up live in the panel, and the site resolves again after the lesson.
 // IT staff add a list file in the UI and see the lines it could not use and why, in both languages,
 // and remove it; a PC whose filter could not start, and one whose DNS setting was changed behind
-// its filter, are named in the filter bar.
+// its filter, are named in the filter bar; a PC whose DNS firewall could not be turned on is shown
+// as filtering, with a warning that programs can go round it, never as a PC that filters nothing;
+// each PC's details say what the PC itself reported and how often its DNS setting was changed.
+import { execFile } from 'node:child_process';
 import { Resolver } from 'node:dns/promises';
-import { existsSync, mkdirSync, mkdtempSync, promises as fs, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, promises as fs, statSync, writeFileSync } from 'node:fs';
 import dgram from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +46,10 @@ let dnsPort = 0;
 const dirs: string[] = [];
 const agentLogs: LineLog[] = [];
 const screenshotDir = process.env['SAFELAB_E2E_SCREENSHOTS'] ?? mkdtempSync(join(tmpdir(), 'safelab-e2e-filtering-shots-'));
+/** Whether PC-04 (a resolver on port 53 of its own loopback address; needs root) could run. */
+let withResolver = false;
+/** The user an agent runs as when its DNS firewall must be refused by the kernel. */
+const unprivileged = 65534;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -89,16 +96,54 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(screenshotDir, name), fullPage: true });
 }
 
-async function startAgent(hostname: string, dns: { listen: number | string; upstream: number; resolvConf?: string } | null): Promise<void> {
+function chownTree(dir: string, uid: number): void {
+  chownSync(dir, uid, uid);
+  for (const name of readdirSync(dir)) {
+    const file = join(dir, name);
+    if (statSync(file).isDirectory()) chownTree(file, uid);
+    else chownSync(file, uid, uid);
+  }
+}
+
+/** Why the kernel will not refuse nftables to the unprivileged user here, or '' when it will. */
+function whyNftNotRefused(): Promise<string> {
+  if (process.getuid?.() !== 0) return Promise.resolve('needs root to start an agent as another user');
+  return new Promise((resolve) => {
+    execFile('setpriv', [`--reuid=${unprivileged}`, `--regid=${unprivileged}`, '--clear-groups', 'nft', 'list', 'tables'], { timeout: 10_000 }, (error, _stdout, stderr) =>
+      resolve(error && /Operation not permitted/.test(String(stderr)) ? '' : `nft is not refused to uid ${unprivileged}: ${String(stderr || error?.message || 'allowed').trim().slice(0, 100)}`),
+    );
+  });
+}
+
+/**
+ * `dns.upstream`: a port of the test upstream on loopback, or an address:port elsewhere.
+ * `firewallRefused`: runs as an unprivileged user with --dns-firewall on, as an agent installed
+ * without rights would: the kernel refuses its firewall, this machine's firewall stays untouched.
+ */
+async function startAgent(
+  hostname: string,
+  dns: { listen: number | string; upstream: number | string; resolvConf?: string } | null,
+  options: { firewallRefused?: boolean } = {},
+): Promise<void> {
   const dataDir = tempDataDir(`e2e-agent-${hostname}`);
   dirs.push(dataDir);
   const { code } = await api.call('enrolment.create', { labId: lab.id });
   const enrolled = await enrolAgent({ dataDir, hostname, consoleUrl: consoleProcess!.agentUrl, code });
   if (enrolled.exitCode !== 0) throw new Error(`enrol ${hostname} failed (${enrolled.exitCode}):\n${enrolled.output}`);
   const args = [builtFile('agent/cli.js'), 'run', '--platform', 'simulated', '--data-dir', dataDir, '--hostname', hostname];
-  if (dns) args.push('--dns-listen', typeof dns.listen === 'number' ? `127.0.0.1:${dns.listen}` : dns.listen, '--dns-upstream', `127.0.0.1:${dns.upstream}`);
+  if (dns) {
+    args.push('--dns-listen', typeof dns.listen === 'number' ? `127.0.0.1:${dns.listen}` : dns.listen);
+    args.push('--dns-upstream', typeof dns.upstream === 'number' ? `127.0.0.1:${dns.upstream}` : dns.upstream);
+  }
   if (dns?.resolvConf) args.push('--system-resolver', dns.resolvConf);
-  const child = spawnTracked(process.execPath, args, { env: { ...process.env, SAFELAB_AGENT_DATA_DIR: '' } });
+  let command = process.execPath;
+  if (options.firewallRefused) {
+    args.push('--system-resolver', 'off', '--dns-firewall', 'on');
+    chownTree(dataDir, unprivileged);
+    args.unshift(`--reuid=${unprivileged}`, `--regid=${unprivileged}`, '--clear-groups', process.execPath);
+    command = 'setpriv';
+  }
+  const child = spawnTracked(command, args, { env: { ...process.env, SAFELAB_AGENT_DATA_DIR: '' } });
   agentLogs.push(new LineLog(child.stdout, child.stderr));
 }
 
@@ -364,12 +409,40 @@ describe('web filtering in the teacher console', () => {
     expect((await api.call('filtering.status', {})).sources.map((v) => v.source.id)).not.toContain('file-gambling');
   }, 90_000);
 
+  it('shows IT staff a list the compiler had to leave out, why, and the sources that bring it, in both languages', async () => {
+    const listDir = tempDataDir('e2e-left-out');
+    dirs.push(listDir);
+    // An adblock list whose @@ rule makes the allow category ads-allow, and a block list filed under that same name.
+    writeFileSync(join(listDir, 'ads.txt'), '||tracker.e2e.test^\n@@||ok.e2e.test^\n');
+    writeFileSync(join(listDir, 'ads-allow.txt'), 'evil.e2e.test\nworse.e2e.test\n');
+    await api.call('lists.add', { source: { type: 'file', id: 'ads', path: join(listDir, 'ads.txt'), category: 'ads' } });
+    await api.call('lists.add', { source: { type: 'file', id: 'ads-allow', path: join(listDir, 'ads-allow.txt'), category: 'ads-allow' } });
+    const leftOut = page.getByTestId('lists-left-out');
+    await waitFor('the left-out list on the lists panel', soonMs, async () => (await leftOut.count()) === 1);
+    const vi = await leftOut.innerText();
+    expect(vi).toContain('1 danh sách bị bỏ khỏi bộ lọc');
+    expect(vi).toContain('Danh sách "ads-allow" bị bỏ qua: một danh mục không thể vừa là danh sách chặn vừa là danh sách cho phép');
+    expect(vi).toContain('2 tên miền · nguồn: ads, ads-allow');
+    await leftOut.scrollIntoViewIfNeeded();
+    await shot('filtering-left-out-vi.png');
+
+    await page.getByRole('button', { name: 'Switch to English', exact: true }).click();
+    await waitFor('the left-out list in English', 5_000, async () => (await leftOut.innerText()).includes('1 list(s) left out of the filter'));
+    expect(await leftOut.innerText()).toContain('List "ads-allow" left out: one category cannot be both a block list and an allow list');
+    expect(await leftOut.innerText()).toContain('2 names · source: ads, ads-allow');
+    await page.getByRole('button', { name: 'Chuyển sang tiếng Việt', exact: true }).click();
+
+    await api.call('lists.remove', { sourceId: 'ads-allow' });
+    await waitFor('the left-out list gone', soonMs, async () => (await leftOut.count()) === 0);
+    await api.call('lists.remove', { sourceId: 'ads' });
+  }, 60_000);
+
   it('names a PC whose filter could not start, and one whose DNS setting was changed behind its filter', async () => {
     // PC-03's port is taken (by the test upstream) before its filter starts.
     await startAgent('PC-03', { listen: upstream!.port, upstream: upstream!.port });
     // PC-04 manages a resolv.conf of its own on port 53 of its own loopback address (needs root).
     const drifting = '127.0.53.4';
-    let withResolver = true;
+    withResolver = true;
     try {
       const probe = dgram.createSocket('udp4');
       await new Promise<void>((resolve, reject) => {
@@ -405,4 +478,76 @@ describe('web filtering in the teacher console', () => {
     expect(await drift.innerText()).toContain('DNS của máy bị đổi ra khỏi bộ lọc');
     await shot('filtering-pc-problems-vi.png');
   }, 90_000);
+
+  it('shows a PC whose DNS firewall could not be turned on as filtering, warned that programs can go round it, apart from PCs that do not filter', async (ctx) => {
+    const notRefused = await whyNftNotRefused();
+    if (notRefused) {
+      process.stdout.write(`skipping the firewall-refused PC: ${notRefused}\n`);
+      ctx.skip();
+    }
+    // Its upstream is off this PC (a loopback one would be refused as a loop before the kernel is asked).
+    await startAgent('PC-05', { listen: '127.0.0.1:0', upstream: '192.0.2.53:53' }, { firewallRefused: true });
+    const pc5 = page.locator('[data-testid="machine-tile"]', { hasText: 'PC-05' });
+    await waitFor('PC-05 filtering, with the bypass warning', soonMs, async () => (await pc5.getAttribute('data-filter')) === 'applied' && (await pc5.getByTestId('filter-bypass').count()) === 1);
+    expect(await pc5.getByTestId('filter-warning').count()).toBe(0);
+    expect(await pc5.getByTestId('filter-bypass').innerText()).toBe('Có thể đi vòng bộ lọc web');
+    expect(await pc5.getByTestId('filter-bypass').getAttribute('title')).toMatch(/^Không bật được tường lửa DNS .*đi vòng qua bộ lọc/);
+    // In the bar: on its own line, never among the PCs that do not filter; and counted as applied.
+    const bypass = page.getByTestId('filter-bypassable').filter({ hasText: 'chương trình có thể đi vòng qua bộ lọc: PC-05' });
+    await waitFor('PC-05 named in the filter bar', 10_000, async () => (await bypass.count()) === 1);
+    expect(await bypass.innerText()).toMatch(/Đang lọc web nhưng chương trình có thể đi vòng qua bộ lọc: PC-05 — Không bật được tường lửa DNS/);
+    expect(await page.getByTestId('filter-problems').innerText()).not.toContain('PC-05');
+    await waitFor('PC-05 counted among the PCs the filter is applied on', 10_000, async () => {
+      const statuses = (await api.call('filtering.status', { labId: lab.id })).machines;
+      const applied = statuses.filter((m) => m.state === 'applied').length;
+      const online = statuses.filter((m) => m.state !== 'offline').length;
+      return statuses.some((m) => m.warning === 'firewall-failed' && m.state === 'applied') && (await page.getByTestId('filter-applied').innerText()).includes(`đang áp dụng trên ${applied}/${online} máy trực tuyến`);
+    });
+    expect((await filterStatusOf('PC-05'))?.warning).toBe('firewall-failed');
+
+    // Its details: filtering, what is left open, and the PC's own words.
+    await page.getByRole('button', { name: 'Thông tin máy PC-05', exact: true }).click();
+    const details = page.getByTestId('details-filter');
+    await details.waitFor({ timeout: 5_000 });
+    expect(await details.innerText()).toMatch(/^Đang lọc web — Không bật được tường lửa DNS/);
+    expect(await page.getByTestId('details-filter-detail').innerText()).toMatch(/Operation not permitted/);
+    await shot('filtering-firewall-refused-details-vi.png');
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'detached', timeout: 5_000 });
+
+    await page.getByRole('button', { name: 'Switch to English', exact: true }).click();
+    await waitFor('the bar in English', 5_000, async () => (await bypass.count()) === 0 && (await page.getByTestId('filter-bypassable').innerText()).includes('Filtering, but programs can go round the filter: PC-05'));
+    expect(await pc5.getByTestId('filter-bypass').innerText()).toBe('Web filter can be bypassed');
+    await shot('filtering-firewall-refused-en.png');
+    await page.getByRole('button', { name: 'Chuyển sang tiếng Việt', exact: true }).click();
+    await waitFor('the bar in Vietnamese again', 5_000, async () => (await bypass.count()) === 1);
+  }, 90_000);
+
+  it('says in a PC’s details what the PC reported about its filter, and how often its DNS setting was changed', async () => {
+    await page.getByRole('button', { name: 'Thông tin máy PC-03', exact: true }).click();
+    const details = page.getByTestId('details-filter');
+    await details.waitFor({ timeout: 5_000 });
+    expect(await details.innerText()).toMatch(/^Không lọc web — Bộ lọc web trên máy này không chạy được/);
+    expect(await page.getByTestId('details-filter-detail').innerText()).toMatch(/EADDRINUSE/);
+    expect(await page.getByTestId('details-resolver-drift').count()).toBe(0);
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'detached', timeout: 5_000 });
+
+    if (!withResolver) return;
+    await page.getByRole('button', { name: 'Thông tin máy PC-04', exact: true }).click();
+    await details.waitFor({ timeout: 5_000 });
+    expect(await details.innerText()).toBe('Đang lọc web');
+    expect(await page.getByTestId('details-resolver-drift').innerText()).toMatch(/^1 lần \(máy đã tự đặt lại\), lần cuối lúc \d{2}:\d{2}/);
+    expect(await page.getByTestId('details-filter-detail').count()).toBe(0);
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'detached', timeout: 5_000 });
+    await page.getByRole('button', { name: 'Switch to English', exact: true }).click();
+    await page.getByRole('button', { name: 'Details of PC-04', exact: true }).click();
+    await details.waitFor({ timeout: 5_000 });
+    expect(await details.innerText()).toBe('Filtering');
+    expect(await page.getByTestId('details-resolver-drift').innerText()).toMatch(/^1× \(the PC pointed it back\), last at /);
+    await shot('filtering-resolver-drift-details-en.png');
+    await page.keyboard.press('Escape');
+    await details.waitFor({ state: 'detached', timeout: 5_000 });
+  }, 60_000);
 });

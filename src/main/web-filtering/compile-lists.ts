@@ -1,11 +1,13 @@
 // Compiling the lists into the blob agents load: in a worker thread when the built worker file is
-// there (always, in the shipped console), else in this thread (tests running the TypeScript sources).
+// there (always, in the shipped console), else in this thread (tests running the TypeScript sources);
+// with what IT staff see of it: each list's unusable lines, and the lists the compiler left out.
 
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { maxProblemExamplesPerSource, type FilterListInfo } from '../../shared/api/contract.js';
-import type { CompileStats } from '../../shared/filtering/compile.js';
+import { maxLeftOutListsShown, maxProblemExamplesPerSource, type FilterListInfo } from '../../shared/api/contract.js';
+import { exceptionCategoryOf } from '../../shared/filtering/categories.js';
+import type { CompileProblem, CompileStats } from '../../shared/filtering/compile.js';
 import type { ListSource } from '../../shared/filtering/list-sources.js';
 import { buildFilterLists, type SourceListReport } from '../filtering/sources.js';
 
@@ -22,6 +24,7 @@ export interface CompileResult {
   blob: Uint8Array;
   stats: CompileStats;
   reports: FilterListInfo['reports'];
+  leftOut: FilterListInfo['leftOut'];
 }
 
 export type WorkerReply = { ok: true; result: CompileResult } | { ok: false; error: string };
@@ -33,7 +36,36 @@ export async function compileSources(request: CompileRequest): Promise<CompileRe
     builtAtSeconds: request.builtAtSeconds,
     ...(request.ownListsDir !== undefined ? { ownListsDir: request.ownListsDir } : {}),
   });
-  return { blob: built.blob, stats: built.stats, reports: summariseReports(built.reports) };
+  return { blob: built.blob, stats: built.stats, reports: summariseReports(built.reports), leftOut: leftOutLists(built.stats.problems, request.sources, built.reports) };
+}
+
+/** The categories a configured source brings: its own and the allow exceptions of its block list. */
+function categoriesOf(source: ListSource, reports: readonly SourceListReport[]): Set<string> {
+  const named: string[] = [];
+  if (source.type === 'ut1-folder' || source.type === 'ut1-tarball') {
+    // A UT1 copy brings one list per category folder; each report is labelled "ut1/<category>".
+    for (const r of reports) if (r.sourceId === source.id) named.push(r.source.slice(r.source.lastIndexOf('/') + 1));
+  } else {
+    named.push(source.category);
+  }
+  return new Set(named.flatMap((category) => [category, exceptionCategoryOf(category)]));
+}
+
+/**
+ * What IT staff see of the compiler's problems: each list left out of the build with the sources
+ * that bring its category (so the one to fix can be found), bounded for the UI.
+ */
+export function leftOutLists(problems: readonly CompileProblem[], sources: readonly ListSource[], reports: readonly SourceListReport[]): FilterListInfo['leftOut'] {
+  const brought = sources.map((source) => ({ id: source.id, categories: categoriesOf(source, reports) }));
+  return {
+    total: problems.length,
+    lists: problems.slice(0, maxLeftOutListsShown).map((p) => ({
+      kind: p.kind,
+      category: p.category,
+      names: p.names,
+      sourceIds: brought.filter((b) => b.categories.has(p.category)).map((b) => b.id),
+    })),
+  };
 }
 
 /**

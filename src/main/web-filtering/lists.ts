@@ -25,7 +25,8 @@ export const compiledListFileName = 'compiled-list.bin';
 export const compiledListInfoFileName = 'compiled-list.json';
 export const downloadsFolderName = 'downloads';
 // 2: reports carry their source id, counts per reason and example lines.
-const cacheFormatVersion = 2;
+// 3: info carries the lists the compiler left out of the build.
+const cacheFormatVersion = 3;
 
 export interface SourceEntry {
   source: ListSource;
@@ -287,6 +288,7 @@ export class FilterLists {
         foldedNames: result.stats.foldedNames,
       },
       reports: result.reports,
+      leftOut: result.leftOut,
     };
     try {
       await writeAtomically(join(this.folder, compiledListFileName), bytes);
@@ -298,6 +300,10 @@ export class FilterLists {
     this.current = { bytes, sha256, info, matcher };
     this.currentKey = key;
     this.lastError = null;
+    if (info.leftOut.total > 0) {
+      const named = info.leftOut.lists.map((l) => `${l.category} (${l.kind}${l.sourceIds.length > 0 ? `, from ${l.sourceIds.join('+')}` : ''})`);
+      this.options.log(`web-filtering: ${info.leftOut.total} list(s) left out of the build: ${named.slice(0, 5).join(', ')}${info.leftOut.total > 5 ? ', …' : ''}`);
+    }
     this.options.log(
       `web-filtering: list ${sha256.slice(0, 12)} compiled in ${Date.now() - started} ms in ${compile.where} (${bytes.byteLength} bytes, ${info.entries} entries)`,
     );

@@ -100,16 +100,39 @@ export function notFilteringReason(capabilities: readonly string[], filter: Agen
 }
 
 /**
+ * Agent problems that leave the filter running and in use by the system resolver, but open to
+ * programs that go round it (no DNS firewall: they may ask 8.8.8.8 themselves, or use encrypted DNS).
+ * Such a PC filters, and says so with a warning; it is not shown as a PC that filters nothing.
+ */
+export const bypassProblemCodes: ReadonlySet<string> = new Set(['firewall-failed']);
+
+function runningProblem(filter: AgentFilterState | undefined): string | null {
+  return filter?.listening && filter.listening.length > 0 && filter.problem ? filter.problem.code : null;
+}
+
+/**
  * Why a PC whose filter runs still is not protected (its system resolver points elsewhere), or
  * null. Its list and profile are kept up to date all the same: they hold again once it is fixed.
  */
 export function notProtectedReason(filter: AgentFilterState | undefined): string | null {
-  return filter?.listening && filter.listening.length > 0 && filter.problem ? filter.problem.code : null;
+  const code = runningProblem(filter);
+  return code !== null && !bypassProblemCodes.has(code) ? code : null;
 }
 
-/** The agent's own words about a problem and its resolver-drift count, when it reported them. */
+/** The gap in a filter that runs and is used (see bypassProblemCodes), or null. */
+export function filterWarning(filter: AgentFilterState | undefined): string | null {
+  const code = runningProblem(filter);
+  return code !== null && bypassProblemCodes.has(code) ? code : null;
+}
+
+/**
+ * What the agent last said about its filter: a warning (unless the PC does not filter at all: the
+ * reason then says everything), its own words about the problem, and its resolver-drift count.
+ */
 export function addAgentReport(status: MachineFilterStatus, filter: AgentFilterState | undefined): void {
-  if (filter?.problem && status.reason === filter.problem.code) status.detail = filter.problem.detail;
+  const warning = filterWarning(filter);
+  if (warning !== null && status.state !== 'not-filtering') status.warning = warning;
+  if (filter?.problem && (status.reason === filter.problem.code || status.warning === filter.problem.code)) status.detail = filter.problem.detail;
   if (filter?.resolverDrift) status.resolverDrift = { ...filter.resolverDrift };
 }
 
@@ -280,7 +303,7 @@ export class FilterPush {
     }
   }
 
-  /** The PC holds the wanted rules: 'applied', unless its resolver does not use the filter. */
+  /** The PC holds the wanted rules: 'applied' (with a warning when programs can go round it), unless its resolver does not use the filter. */
   private settle(target: Target, extra: { wanted: WantedProfile; sentList?: boolean }): void {
     const reason = notProtectedReason(agentFilterOf(target.connection));
     this.setStatus(target, reason ? 'not-filtering' : 'applied', reason ? { ...extra, reason } : extra);

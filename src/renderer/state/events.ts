@@ -11,7 +11,7 @@ import { useLessons } from './lessons.js';
 import { useMachines } from './machines.js';
 import { useProfiles } from './profiles.js';
 import { useSelection } from './selection.js';
-import { thumbnailStore } from './thumbnails.js';
+import { machinesWithPictures, thumbnailStore } from './thumbnails.js';
 
 /** True when screens of this machine may be shown now. */
 export function isWatched(machineId: string): boolean {
@@ -22,10 +22,15 @@ export function isWatched(machineId: string): boolean {
 
 /** Drops the frames of every machine no longer watched (after a lesson ends or a refetch). */
 export function forgetUnwatchedThumbnails(): void {
-  const ids = Object.keys(thumbnailStore.getState().byMachine).filter((id) => !isWatched(id));
+  const ids = machinesWithPictures(thumbnailStore.getState()).filter((id) => !isWatched(id));
   thumbnailStore.getState().drop(ids);
   const open = useDialogs.getState().open;
   if (open?.kind === 'liveView' && !isWatched(open.machineId)) useDialogs.getState().close();
+}
+
+/** The running lesson (as this window knows the lessons) with this id, or undefined. */
+function runningLesson(lessonId: string): Lesson | undefined {
+  return Object.values(useLessons.getState().activeByLab).find((lesson) => lesson.id === lessonId);
 }
 
 function applyLesson(lesson: Lesson): void {
@@ -71,9 +76,15 @@ export function applyEvent(event: ApiEvent): void {
       if (!isWatched(event.machineId)) return;
       thumbnailStore.getState().put(event);
       return;
-    case 'filter.blocked':
-      if (event.lessonId !== null) useBlocked.getState().add(event.lessonId, event.labId, event.machineId, event.attempts);
+    case 'filter.blocked': {
+      // Only a lesson running now collects attempts here. A late batch for a lesson that has ended
+      // (a PC reports after a pause, or sends its queue after a reconnect) is in the console's
+      // record of that lesson and must not open an entry this window would keep until a reload; a
+      // batch for a lesson this window does not know yet is in the record it loads with the lesson.
+      const lesson = event.lessonId === null ? undefined : runningLesson(event.lessonId);
+      if (lesson) useBlocked.getState().add(lesson.id, lesson.labId, event.machineId, event.attempts);
       return;
+    }
     case 'filter.machine':
       useFiltering.getState().applyMachine(event.status);
       return;

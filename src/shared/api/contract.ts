@@ -171,6 +171,23 @@ export const listProblemExampleSchema = z.object({
 });
 export type ListProblemExample = z.infer<typeof listProblemExampleSchema>;
 
+/** Most left-out lists one compiled list's info carries to the UI and the CLI (the total counts all). */
+export const maxLeftOutListsShown = 50;
+
+/**
+ * A list the compiler left out of the build (its names filter nothing): why (`kind`: bad-category-name,
+ * kind-conflict, too-many-categories; i18n filtering.compile.<kind> with {category}), the category it
+ * was filed under, how many names it held, and the configured sources that bring that category
+ * (lists.add ids; empty for SafeLab's own lists).
+ */
+export const leftOutListSchema = z.object({
+  kind: z.string(),
+  category: z.string(),
+  names: z.number().int(),
+  sourceIds: z.array(z.string()),
+});
+export type LeftOutList = z.infer<typeof leftOutListSchema>;
+
 /** The compiled list the console pushes to agents. */
 export const filterListInfoSchema = z.object({
   sha256: z.string(),
@@ -205,6 +222,8 @@ export const filterListInfoSchema = z.object({
       examples: z.array(listProblemExampleSchema),
     }),
   ),
+  /** Lists left out of the build, the first maxLeftOutListsShown of them, and how many in all. */
+  leftOut: z.object({ total: z.number().int(), lists: z.array(leftOutListSchema) }),
 });
 export type FilterListInfo = z.infer<typeof filterListInfoSchema>;
 
@@ -244,9 +263,10 @@ export const labFilterSchema = z.object({
 export type LabFilter = z.infer<typeof labFilterSchema>;
 
 /**
- * applied: the PC enforces the lab's current profile with the current list; pending: a push is
- * queued or waiting for its acknowledgement; sending: the list is on its way; failed: see reason;
- * not-filtering: the PC runs no web filter; offline: not connected (it keeps its last filter).
+ * applied: the PC enforces the lab's current profile with the current list (see `warning` for a gap
+ * programs can go through); pending: a push is queued or waiting for its acknowledgement; sending:
+ * the list is on its way; failed: see reason; not-filtering: the PC's web filter does not run or its
+ * resolver does not use it; offline: not connected (it keeps its last filter).
  */
 export const machineFilterStateSchema = z.enum(['applied', 'pending', 'sending', 'failed', 'not-filtering', 'offline']);
 export type MachineFilterState = z.infer<typeof machineFilterStateSchema>;
@@ -258,10 +278,16 @@ export const machineFilterStatusSchema = z.object({
   /**
    * Why (failed / not-filtering): the agent's error code (filter-list-corrupt, filter-rejected…),
    * 'timeout', 'disconnected', 'no-capability', 'no-dns-listener', or the agent's own problem
-   * ('listen-failed', 'resolver-failed', 'resolver-contested', 'firewall-failed'). i18n: filtering.reason.<reason>.
+   * ('listen-failed', 'resolver-failed', 'resolver-contested'). i18n: filtering.reason.<reason>.
    */
   reason: z.string().optional(),
-  /** The agent's own words about its problem (e.g. "cannot listen for DNS on 127.0.0.1:53 (EADDRINUSE)"), for IT staff. */
+  /**
+   * A gap in a filter that runs and that the PC's resolver uses, so the PC still counts as filtering:
+   * 'firewall-failed' (its DNS firewall is not in force: programs that ask another DNS server
+   * themselves, or use encrypted DNS, go round the filter). i18n: filtering.warning.<warning>.
+   */
+  warning: z.string().optional(),
+  /** The agent's own words about its problem or warning (e.g. "cannot listen for DNS on 127.0.0.1:53 (EADDRINUSE)"), for IT staff. */
   detail: z.string().optional(),
   /** How often the PC's system resolver was changed behind the filter (and pointed back) since its agent started, and when last. */
   resolverDrift: z.object({ count: z.number().int(), lastAt: z.number() }).optional(),

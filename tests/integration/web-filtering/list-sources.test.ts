@@ -199,6 +199,34 @@ describe('list sources from the IT command line and the API', { timeout: 60_000 
     expect(again.err).toContain('Không có nguồn danh sách "junk".');
   });
 
+  it('shows a list the compiler had to leave out, why and which sources bring it, through the API, `lists add` and `lists`', async () => {
+    // An adblock list whose @@ rule makes the allow category ads-allow, and a block list IT staff filed under that same name.
+    writeFileSync(path.join(listsDir, 'ads.txt'), '||tracker.ads.test^\n||pixel.ads.test^\n@@||ok.ads.test^\n');
+    writeFileSync(path.join(listsDir, 'ads-allow.txt'), 'evil.test\nworse.test\n');
+    expect((await cli('lists', 'add', 'file', 'ads.txt', '--category', 'ads', '--id', 'ads')).code).toBe(0);
+    const added = await cli('lists', 'add', 'file', 'ads-allow.txt', '--category', 'ads-allow', '--id', 'ads-allow');
+    expect(added.code, added.err).toBe(0);
+    expect(added.out).toMatch(/left out: +1 list\(s\), their names filter nothing:/);
+    expect(added.out).toMatch(/kind-conflict +List "ads-allow" left out: one category cannot be both a block list and an allow list \(2 names; source ads, ads-allow\)/);
+
+    const current = (await console_.api.call('filtering.status', {})).lists.current!;
+    expect(current.leftOut).toEqual({ total: 1, lists: [{ kind: 'kind-conflict', category: 'ads-allow', names: 2, sourceIds: ['ads', 'ads-allow'] }] });
+    // What was left out filters nothing; the rest of the lists still does.
+    expect(current.categories.find((c) => c.name === 'ads-allow')?.kind).toBe('allow');
+    expect(current.categories.find((c) => c.name === 'ads')?.kind).toBe('block');
+
+    const listed = await cli('lists');
+    expect(listed.code).toBe(0);
+    expect(listed.out).toMatch(/left out: +1 list\(s\)/);
+    expect(listed.out).toContain('List "ads-allow" left out');
+
+    // Removing the clashing source clears it.
+    expect((await cli('lists', 'remove', 'ads-allow')).code).toBe(0);
+    expect((await console_.api.call('filtering.status', {})).lists.current!.leftOut).toEqual({ total: 0, lists: [] });
+    expect((await cli('lists')).out).not.toContain('left out');
+    expect((await cli('lists', 'remove', 'ads')).code).toBe(0);
+  });
+
   it('records the command line and its OS account as who changed the sources', async () => {
     expect(await console_.stop()).toBe(0);
     const store = openStore(consoleDir);
@@ -207,7 +235,7 @@ describe('list sources from the IT command line and the API', { timeout: 60_000 
       expect(entries.length).toBeGreaterThanOrEqual(5);
       expect(new Set(entries.map((e) => e.actor))).toEqual(new Set([`cli:${userInfo().username}`]));
       // Refused adds left no trace.
-      expect(entries.filter((e) => e.action === 'lists.sourceAdded').map((e) => e.target).sort()).toEqual(['file-gambling', 'junk', 'url-social_networks', 'ut1-cooking', 'ut1-copy-ut1']);
+      expect(entries.filter((e) => e.action === 'lists.sourceAdded').map((e) => e.target).sort()).toEqual(['ads', 'ads-allow', 'file-gambling', 'junk', 'url-social_networks', 'ut1-cooking', 'ut1-copy-ut1']);
     } finally {
       store.close();
     }

@@ -1,7 +1,7 @@
 // The agent core with a fake desktop and a fake console link: commands run once per id and in
 // order, captures never overlap, a lock is re-applied on start, hello does not wait for inventory.
 import { describe, expect, it } from 'vitest';
-import { Agent, maxQueuedCommands } from '../../../src/agent/agent.js';
+import { Agent, lockNotShownCode, maxQueuedCommands } from '../../../src/agent/agent.js';
 import { initialState, type PersistedState } from '../../../src/agent/config.js';
 import type { ConsoleLink } from '../../../src/agent/connection.js';
 import type { CaptureRequest, CapturedImage, LockIssue, MonitoringIndicatorState, SessionDesktop, SessionInfo } from '../../../src/agent/platform/session-desktop.js';
@@ -49,8 +49,11 @@ class FakeDesktop implements SessionDesktop {
     if (this.failCapture) throw new Error('no X');
     return { jpeg, width: request.width, height: Math.round((request.width * 768) / 1366), capturedAt: 123 };
   }
+  /** What lock() rejects with (the X server gone), or null. */
+  failLock: Error | null = null;
   async lock(message: string): Promise<void> {
     await tick(2);
+    if (this.failLock) throw this.failLock;
     this.calls.push(`lock:${message}`);
     this.issue = this.issueOnLock;
   }
@@ -264,6 +267,23 @@ describe('agent core', () => {
     await until(() => link.of('ack').length === 1, 'the ack');
     expect(link.of('ack')[0]).toEqual({ type: 'ack', id: 'k1', ok: true, state: { locked: true, lockMessage: 'Dừng tay', lessonActive: false, lockIssue: 'input-not-captured' } });
     expect(logs).toContain('locked');
+  });
+
+  it('answers a lock the desktop could not show with lock-not-shown, in the desktop’s own words, and stays unlocked', async () => {
+    const { agent, desktop, link, saved } = makeAgent();
+    agent.onAuthenticated(link, welcome);
+    desktop.failLock = new Error('cannot use X display :7: connect ENOENT /tmp/.X11-unix/X7');
+    agent.onMessage(link, { type: 'command', id: 'k1', command: { name: 'lock', message: 'Dừng tay' } });
+    await until(() => link.of('ack').length === 1, 'the ack');
+    expect(link.of('ack')[0]).toEqual({
+      type: 'ack',
+      id: 'k1',
+      ok: false,
+      error: { code: lockNotShownCode, message: 'cannot use X display :7: connect ENOENT /tmp/.X11-unix/X7' },
+      state: { locked: false, lessonActive: false },
+    });
+    expect(lockNotShownCode).toBe('lock-not-shown');
+    expect(saved.some((state) => state.locked)).toBe(false);
   });
 
   it('tells the console when a student starts fighting the lock, and when the lock is gone', async () => {

@@ -48,6 +48,7 @@ describe('blocked attempts of a lesson', () => {
   });
 
   it('adds the attempts that arrived during the fetch to the record, without counting twice what it holds', () => {
+    useLessons.getState().setActive([les]);
     useBlocked.getState().begin(les, false);
     useBlocked.getState().fetching('les1');
     // Arrived while the request was on its way: the first was stored before the query ran, the
@@ -62,11 +63,39 @@ describe('blocked attempts of a lesson', () => {
 
   it('keeps at most the latest attempts while counting all of them', () => {
     const many = Array.from({ length: maxRecentBlocked + 20 }, (_, i) => [i, `site${i}.example`] as [number, string]);
-    useBlocked.getState().begin(les, true);
+    applyEvent({ type: 'lesson.updated', lesson: les });
     applyEvent(blockedEvent('a', many));
     expect(state()?.total).toBe(maxRecentBlocked + 20);
     expect(state()?.recent).toHaveLength(maxRecentBlocked);
     expect(state()?.recent[0]?.name).toBe(`site${maxRecentBlocked + 19}.example`);
+  });
+
+  it('leaves out a late batch for a lesson that has ended: it is in the lesson record, not in the live panel', () => {
+    applyEvent({ type: 'lesson.updated', lesson: les });
+    applyEvent(blockedEvent('a', [[10, 'one.example']]));
+    applyEvent({ type: 'lesson.updated', lesson: { ...les, endedAt: 99 } });
+    // PC a reports an attempt of the lesson's last second after the lesson ended.
+    applyEvent(blockedEvent('a', [[98, 'late.example']]));
+    expect(useBlocked.getState().byLesson).toEqual({});
+    // The next lesson of the lab starts clean; a late batch of the old one does not count in it.
+    const next = lesson('les2', 'lab1');
+    applyEvent({ type: 'lesson.updated', lesson: next });
+    applyEvent(blockedEvent('a', [[99, 'later.example']]));
+    applyEvent(blockedEvent('b', [[120, 'now.example']], 'les2'));
+    expect(Object.keys(useBlocked.getState().byLesson)).toEqual(['les2']);
+    expect(useBlocked.getState().byLesson['les2']).toMatchObject({ total: 1, byMachine: { b: 1 } });
+  });
+
+  it('leaves out a batch for a lesson this window does not know: it comes with the lesson’s record', () => {
+    applyEvent(blockedEvent('a', [[10, 'one.example']], 'les-unknown'));
+    expect(useBlocked.getState().byLesson).toEqual({});
+  });
+
+  it('files a batch under the running lesson’s own lab', () => {
+    applyEvent({ type: 'lesson.updated', lesson: les });
+    // The PC was moved to another lab meanwhile; its attempt still belongs to the lesson it happened in.
+    applyEvent({ type: 'filter.blocked', machineId: 'a', labId: 'lab2', lessonId: 'les1', attempts: [{ time: 10, name: 'one.example', category: 'games' }] });
+    expect(state()).toMatchObject({ labId: 'lab1', total: 1 });
   });
 
   it('forgets the lesson when it ends', () => {

@@ -2,14 +2,19 @@
 // states, and what the list sources mean for what is blocked.
 import { describe, expect, it } from 'vitest';
 import type { ListSourceView, MachineFilterStatus } from '../../../src/shared/api/contract.js';
+import { formatDateTime } from '../../../src/renderer/format/format.js';
 import { lessonAllowlistProfile, presetProfile } from '../../../src/shared/filtering/presets.js';
 import {
   addsRestrictions,
   categoryLabel,
+  isFilterBypassable,
   isFilterProblem,
   listsNotice,
   machineFilterReason,
+  machineFilterSummary,
+  machineFilterWarning,
   profileLabel,
+  resolverDriftText,
 } from '../../../src/renderer/screens/filtering/filter-text.js';
 
 function source(id: string, state: ListSourceView['status']['state'], thirdParty = true): ListSourceView {
@@ -65,5 +70,31 @@ describe('web filtering texts', () => {
     expect(machineFilterReason('en', status('failed', 'timeout'))).toBe('The PC did not answer in time.');
     expect(machineFilterReason('vi', status('failed', 'something-new'))).toBe('Lỗi từ máy: something-new.');
     expect(machineFilterReason('vi', status('applied'))).toBeNull();
+  });
+
+  it('shows a PC that filters with a gap apart from one that filters nothing, in both languages', () => {
+    const gap = { ...status('applied'), warning: 'firewall-failed', detail: 'nft: Operation not permitted' };
+    expect(isFilterBypassable(gap)).toBe(true);
+    expect(isFilterProblem(gap)).toBe(false);
+    expect(machineFilterWarning('vi', gap)).toMatch(/^Không bật được tường lửa DNS .*đi vòng qua bộ lọc/);
+    expect(machineFilterWarning('en', gap)).toMatch(/^Its DNS firewall could not be turned on .*go round the filter/);
+    expect(machineFilterSummary('vi', gap)).toMatch(/^Đang lọc web — Không bật được tường lửa DNS/);
+    expect(machineFilterSummary('en', gap)).not.toMatch(/Not filtering/);
+    // A warning this console has no words for still reads as one.
+    expect(machineFilterWarning('en', { ...gap, warning: 'something-new' })).toBe('Warning from the PC: something-new.');
+    // Offline, or not filtering at all: no "filtering with a gap".
+    expect(isFilterBypassable({ ...gap, state: 'offline' })).toBe(false);
+    expect(isFilterBypassable({ ...status('not-filtering', 'listen-failed'), warning: 'firewall-failed' })).toBe(false);
+    expect(isFilterBypassable(status('applied'))).toBe(false);
+    expect(machineFilterSummary('en', status('not-filtering', 'listen-failed'))).toMatch(/^Not filtering — The web filter on this PC could not start/);
+  });
+
+  it('says how often a PC’s DNS setting was changed behind its filter, and nothing when never', () => {
+    const lastAt = new Date(2026, 10, 22, 9, 5).getTime();
+    expect(resolverDriftText('vi', { ...status('applied'), resolverDrift: { count: 3, lastAt } })).toBe(`3 lần (máy đã tự đặt lại), lần cuối lúc ${formatDateTime('vi', lastAt)}`);
+    expect(resolverDriftText('en', { ...status('applied'), resolverDrift: { count: 1, lastAt } })).toBe(`1× (the PC pointed it back), last at ${formatDateTime('en', lastAt)}`);
+    expect(formatDateTime('vi', lastAt)).toMatch(/09:05.*22/);
+    expect(resolverDriftText('en', { ...status('applied'), resolverDrift: { count: 0, lastAt } })).toBeNull();
+    expect(resolverDriftText('en', status('applied'))).toBeNull();
   });
 });

@@ -14,6 +14,7 @@ const list = (categories: FilterListInfo['categories']): FilterListInfo => ({
   categories,
   stats: { inputNames: 0, rejectedNames: 0, uniqueNames: 0, foldedNames: 0 },
   reports: [],
+  leftOut: { total: 0, lists: [] },
 });
 
 describe('profile form', () => {

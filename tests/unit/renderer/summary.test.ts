@@ -80,4 +80,12 @@ describe('command summary', () => {
     expect(resultDetail(result)).toBe('cannot grab the keyboard: AlreadyGrabbed');
     expect(resultDetail({ machineId: 'm', name: 'PC-1', status: 'done' })).toBe('');
   });
+
+  it('explains a lock the PC could not show in both languages, with the PC’s own words only as detail', () => {
+    const result: MachineResult = { machineId: 'm-1', name: 'PC-1', status: 'failed', reason: 'lock-not-shown', detail: 'cannot use X display :7: connect ENOENT /tmp/.X11-unix/X7' };
+    expect(resultReason('vi', result)).toMatch(/^Không hiện được màn hình khoá/);
+    expect(resultReason('en', result)).toMatch(/^The lock could not be shown/);
+    expect(resultReason('en', result)).not.toContain('X display');
+    expect(resultDetail(result)).toBe('cannot use X display :7: connect ENOENT /tmp/.X11-unix/X7');
+  });
 });

@@ -1,6 +1,7 @@
-// Live thumbnails held as object URLs: one per machine, old ones freed, never a stale frame.
+// Live thumbnails held as object URLs: one per machine, old ones freed, never a stale frame, and a
+// tile never showing one monitor as if it were the whole desktop.
 import { describe, expect, it } from 'vitest';
-import { base64ToBytes, createThumbnailStore, type ObjectUrls } from '../../../src/renderer/state/thumbnails.js';
+import { base64ToBytes, createThumbnailStore, isTilePictureHeld, machinesWithPictures, type ObjectUrls } from '../../../src/renderer/state/thumbnails.js';
 
 function countingUrls() {
   let next = 0;
@@ -76,5 +77,61 @@ describe('thumbnail store', () => {
     store.getState().clear();
     expect(store.getState().byMachine).toEqual({});
     expect(live.size).toBe(0);
+  });
+
+  it('keeps the tile on the whole desktop while a large view asks for one monitor, and says its picture is held', () => {
+    const { urls, live } = countingUrls();
+    const store = createThumbnailStore(urls);
+    store.getState().put({ ...frame('a', 1, 'whole-1'), screen: 'all' });
+    expect(isTilePictureHeld(store.getState(), 'a')).toBe(false);
+    // The teacher opens PC a large on its second monitor: only pictures of that monitor arrive.
+    store.getState().put({ ...frame('a', 2, 'monitor-1-2'), screen: 1, width: 960, height: 540 });
+    store.getState().put({ ...frame('a', 3, 'monitor-1-3'), screen: 1, width: 960, height: 540 });
+    const tile = store.getState().byMachine['a']!;
+    expect(tile).toMatchObject({ screen: 'all', capturedAt: 1 });
+    expect(Buffer.from(live.get(tile.url)!).toString()).toBe('whole-1');
+    expect(store.getState().monitorByMachine['a']).toMatchObject({ screen: 1, capturedAt: 3, width: 960 });
+    expect(isTilePictureHeld(store.getState(), 'a')).toBe(true);
+    expect(live.size).toBe(2); // one whole desktop, one monitor: the older monitor picture was freed
+    // The large view closes: whole-desktop pictures come back, the monitor one is let go.
+    store.getState().put({ ...frame('a', 4, 'whole-4'), screen: 'all' });
+    expect(store.getState().byMachine['a']).toMatchObject({ screen: 'all', capturedAt: 4 });
+    expect(store.getState().monitorByMachine['a']).toBeUndefined();
+    expect(isTilePictureHeld(store.getState(), 'a')).toBe(false);
+    expect(live.size).toBe(1);
+  });
+
+  it('takes a frame from an older console (no screen named) as the whole desktop', () => {
+    const { urls } = countingUrls();
+    const store = createThumbnailStore(urls);
+    store.getState().put(frame('a', 1));
+    expect(store.getState().byMachine['a']?.screen).toBe('all');
+    expect(store.getState().monitorByMachine).toEqual({});
+  });
+
+  it('shows no tile picture at all rather than one monitor when no whole desktop came yet', () => {
+    const { urls } = countingUrls();
+    const store = createThumbnailStore(urls);
+    store.getState().put({ ...frame('a', 1), screen: 0 });
+    expect(store.getState().byMachine['a']).toBeUndefined();
+    expect(isTilePictureHeld(store.getState(), 'a')).toBe(false);
+    expect(machinesWithPictures(store.getState())).toEqual(['a']);
+  });
+
+  it('frees both pictures of a machine when it is dropped, and all of them on clear', () => {
+    const { urls, live } = countingUrls();
+    const store = createThumbnailStore(urls);
+    store.getState().put({ ...frame('a', 1), screen: 'all' });
+    store.getState().put({ ...frame('a', 2), screen: 1 });
+    store.getState().put({ ...frame('b', 1), screen: 'all' });
+    store.getState().put({ ...frame('c', 1), screen: 0 });
+    expect(machinesWithPictures(store.getState()).sort()).toEqual(['a', 'b', 'c']);
+    store.getState().drop(['a', 'c']);
+    expect(machinesWithPictures(store.getState())).toEqual(['b']);
+    expect(live.size).toBe(1);
+    store.getState().put({ ...frame('b', 2), screen: 0 });
+    store.getState().clear();
+    expect(live.size).toBe(0);
+    expect(store.getState()).toMatchObject({ byMachine: {}, monitorByMachine: {} });
   });
 });

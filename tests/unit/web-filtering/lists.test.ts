@@ -8,7 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FilterListsState } from '../../../src/shared/api/contract.js';
+import { maxLeftOutListsShown, type FilterListsState } from '../../../src/shared/api/contract.js';
+import type { CompileProblem } from '../../../src/shared/filtering/compile.js';
+import { leftOutLists } from '../../../src/main/web-filtering/compile-lists.js';
 import { listSourceSchema, type ListSource } from '../../../src/shared/filtering/list-sources.js';
 import { compiledListFileName, FilterLists, inputsKey, listsFolderName, type CurrentList } from '../../../src/main/web-filtering/lists.js';
 
@@ -156,5 +158,46 @@ describe('the compiled list on the console', () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+
+  it('reports a list it had to leave out, with the sources that bring its category, and still has it after a restart', async () => {
+    const adsFile = path.join(dir, 'ads.txt');
+    const clashFile = path.join(dir, 'ads-allow.txt');
+    // The @@ rule makes the allow category ads-allow; IT staff filed a block list under that very name.
+    writeFileSync(adsFile, '||tracker.ads.test^\n@@||ok.ads.test^\n');
+    writeFileSync(clashFile, 'evil.test\nworse.test\nworst.test\n');
+    sources = [
+      listSourceSchema.parse({ type: 'file', id: 'ads', path: adsFile, category: 'ads' }),
+      listSourceSchema.parse({ type: 'file', id: 'clash', path: clashFile, category: 'ads-allow' }),
+    ];
+    const first = lists();
+    await first.start();
+    await first.settled();
+    const expected = { total: 1, lists: [{ kind: 'kind-conflict', category: 'ads-allow', names: 3, sourceIds: ['ads', 'clash'] }] };
+    expect(built[0]!.info.leftOut).toEqual(expected);
+    expect(built[0]!.matcher.match('evil.test').listed).toBe(false);
+    expect(built[0]!.matcher.match('tracker.ads.test').listed).toBe(true);
+    first.close();
+
+    built = [];
+    const again = lists();
+    await again.start();
+    expect(again.current?.info.leftOut).toEqual(expected);
+    await again.settled();
+    expect(built).toEqual([]);
+  });
+
+  it('names the UT1 copy a left-out category came from, none for SafeLab’s own lists, and carries a bounded number', () => {
+    const problem = (category: string): CompileProblem => ({ kind: 'too-many-categories', messageKey: 'filtering.compile.too-many-categories', category, names: 7, detail: '' });
+    const copy = listSourceSchema.parse({ type: 'ut1-folder', id: 'ut1-copy', path: '/srv/ut1' });
+    const categories = Array.from({ length: maxLeftOutListsShown + 10 }, (_, i) => `c${i}`);
+    const reports = categories.map((c) => ({ source: `ut1/${c}`, sourceId: 'ut1-copy', format: 'domains' as const, lines: 7, accepted: 7, duplicate: 0, bad: 0, skipped: 0, problems: {}, examples: [] }));
+    const leftOut = leftOutLists([problem('doh-providers'), ...categories.map(problem)], [copy, ...sources], reports);
+    expect(leftOut.total).toBe(maxLeftOutListsShown + 11);
+    expect(leftOut.lists).toHaveLength(maxLeftOutListsShown);
+    expect(leftOut.lists[0]).toEqual({ kind: 'too-many-categories', category: 'doh-providers', names: 7, sourceIds: [] });
+    expect(leftOut.lists[1]).toEqual({ kind: 'too-many-categories', category: 'c0', names: 7, sourceIds: ['ut1-copy'] });
+    // A file source brings its own category and the allow exceptions of its block list.
+    expect(leftOutLists([problem('gambling-allow')], sources, []).lists[0]!.sourceIds).toEqual(['school']);
   });
 });

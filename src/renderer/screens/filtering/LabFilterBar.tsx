@@ -1,7 +1,7 @@
 // The lab's web filtering at a glance: its baseline profile (IT staff may change it), during a
 // lesson the lesson's own profile with a one-press "lesson sites only" and the way back, how many
 // PCs enforce it, and what is not being filtered (lists not downloaded, PCs without a filter, PCs
-// whose DNS setting was changed behind the filter).
+// whose filter programs can go round, PCs whose DNS setting was changed behind the filter).
 import { useMemo, useState } from 'react';
 import type { Lab, Lesson, Machine } from '../../../shared/api/contract.js';
 import { toConsoleError } from '../../api/console-error.js';
@@ -14,7 +14,17 @@ import { useFiltering } from '../../state/filtering.js';
 import { useLanguage } from '../../state/language.js';
 import { useNotices } from '../../state/notices.js';
 import { useProfiles } from '../../state/profiles.js';
-import { categoryLabel, isFilterProblem, lessonAllowlistProfileId, listSome, listsNotice, machineFilterReason, profileLabel } from './filter-text.js';
+import {
+  categoryLabel,
+  isFilterBypassable,
+  isFilterProblem,
+  lessonAllowlistProfileId,
+  listSome,
+  listsNotice,
+  machineFilterReason,
+  machineFilterWarning,
+  profileLabel,
+} from './filter-text.js';
 import { ListsNotice } from './ListsNotice.js';
 
 export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Lesson | null; machines: Machine[] }) {
@@ -36,6 +46,8 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
     let applying = 0;
     // PCs not filtering, grouped by why: "PC-02, PC-05 — no DNS listener", "PC-03 — could not start".
     const problems = new Map<string, string[]>();
+    // PCs that filter but that programs can go round, grouped by why: never counted as "not filtering".
+    const bypassable = new Map<string, string[]>();
     const drifted: string[] = [];
     for (const m of machines) {
       const status = statuses[m.id];
@@ -46,10 +58,15 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
       if (isFilterProblem(status)) {
         const reason = machineFilterReason(language, status) ?? '';
         problems.set(reason, [...(problems.get(reason) ?? []), m.name]);
+      } else if (isFilterBypassable(status)) {
+        const warning = machineFilterWarning(language, status) ?? '';
+        bypassable.set(warning, [...(bypassable.get(warning) ?? []), m.name]);
       }
-      else if (status.resolverDrift && status.resolverDrift.count > 0) drifted.push(t('ui.filter.resolverDriftCount', { name: m.name, count: status.resolverDrift.count }));
+      if (!isFilterProblem(status) && status.resolverDrift && status.resolverDrift.count > 0) {
+        drifted.push(t('ui.filter.resolverDriftCount', { name: m.name, count: status.resolverDrift.count }));
+      }
     }
-    return { applied, online: onlineCount, applying, problems, drifted };
+    return { applied, online: onlineCount, applying, problems, bypassable, drifted };
   }, [machines, statuses, language, t]);
 
   if (!loaded || !labFilter) {
@@ -140,6 +157,19 @@ export function LabFilterBar({ lab, lesson, machines }: { lab: Lab; lesson: Less
                 <span>
                   {t('ui.filter.notFilteringOn', { names: listSome(language, names, 'machines') })}
                   {reason ? ` — ${reason}` : ''}
+                </span>
+              </p>
+            ))}
+          </div>
+        )}
+        {counts.bypassable.size > 0 && (
+          <div data-testid="filter-bypassable">
+            {[...counts.bypassable].map(([warning, names]) => (
+              <p className="filter-line warn-text" key={warning}>
+                <Icon name="warning" size={16} />
+                <span>
+                  {t('ui.filter.bypassableOn', { names: listSome(language, names, 'machines') })}
+                  {warning ? ` — ${warning}` : ''}
                 </span>
               </p>
             ))}

@@ -1,8 +1,9 @@
 // How web filtering reads in the console: profile names per language, age bands, category labels,
-// each PC's filter state, and what the list sources mean for what is really blocked.
-import type { ListSourceView, MachineFilterStatus, ProfileRow } from '../../../shared/api/contract.js';
+// each PC's filter state, and what the list sources (and the lists left out) mean for what is really blocked.
+import type { LeftOutList, ListSourceView, MachineFilterStatus, ProfileRow } from '../../../shared/api/contract.js';
 import type { AgeBand, FilterProfile, YoutubeMode } from '../../../shared/filtering/profile.js';
 import { translate, type Language } from '../../../shared/i18n/index.js';
+import { formatDateTime } from '../../format/format.js';
 
 /** The built-in lesson profile (only lesson platforms open); see src/main/web-filtering/profiles.ts. */
 export const lessonAllowlistProfileId = 'lesson-allowlist';
@@ -136,6 +137,34 @@ export function isFilterProblem(status: MachineFilterStatus | undefined): boolea
 }
 
 /**
+ * A PC that filters, with a gap programs can go through (its DNS firewall is not in force): shown
+ * apart from the PCs that filter nothing, so neither is taken for the other.
+ */
+export function isFilterBypassable(status: MachineFilterStatus | undefined): boolean {
+  return status !== undefined && status.warning !== undefined && !isFilterProblem(status) && status.state !== 'offline';
+}
+
+/** What a PC's filter leaves open, as IT staff should read it; null when nothing. */
+export function machineFilterWarning(language: Language, status: MachineFilterStatus): string | null {
+  if (!status.warning) return null;
+  const key = `filtering.warning.${status.warning}`;
+  const text = translate(language, key);
+  return text !== key ? text : translate(language, 'ui.filter.warning.other', { code: status.warning });
+}
+
+/** A PC's filter in one line for its details: the state, then why it does not filter or what it leaves open. */
+export function machineFilterSummary(language: Language, status: MachineFilterStatus): string {
+  return [machineFilterStateText(language, status), machineFilterReason(language, status), machineFilterWarning(language, status)].filter(Boolean).join(' — ');
+}
+
+/** "3 lần (máy đã tự đặt lại), lần cuối lúc …" when the PC's DNS setting was changed behind its filter; null when never. */
+export function resolverDriftText(language: Language, status: MachineFilterStatus): string | null {
+  const drift = status.resolverDrift;
+  if (!drift || drift.count === 0) return null;
+  return translate(language, 'ui.details.resolverDriftValue', { count: drift.count, date: formatDateTime(language, drift.lastAt) });
+}
+
+/**
  * What the third-party lists mean for blocking now:
  * - none: no third-party list has a usable copy (never downloaded, or none configured), so only
  *   SafeLab's own lists block (encrypted DNS, lesson allowlist, SafeSearch, extra names);
@@ -152,6 +181,13 @@ export function listsNotice(sources: readonly ListSourceView[]): ListsNotice {
   if (usable.length === 0) return { kind: 'none', configured: thirdParty.length };
   const missing = thirdParty.length - usable.length;
   return missing > 0 ? { kind: 'partly', missing, total: thirdParty.length } : null;
+}
+
+/** Why the compiler left a list out of the filter, in the UI language; the raw kind for one this console has no text for. */
+export function leftOutText(language: Language, list: LeftOutList): string {
+  const key = `filtering.compile.${list.kind}`;
+  const text = translate(language, key, { category: list.category });
+  return text === key ? `${list.category}: ${list.kind}` : text;
 }
 
 /** "a, b, c và 4 mục khác" (or "… và 4 máy khác" for PCs): at most `shown` labels, then how many more. */

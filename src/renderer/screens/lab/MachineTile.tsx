@@ -1,6 +1,8 @@
-// One student PC: its live screen (only during a lesson), name, user, online/locked state, a
-// warning when it does not filter the web or when its lock does not hold (a student fighting it,
-// input not captured), and during a lesson how often the filter blocked it.
+// One student PC: its live screen (only during a lesson; always the whole desktop, with the time it
+// was taken while the PC is watched large one monitor at a time), name, user, online/locked state, a
+// warning when it does not filter the web, when programs can go round its filter, or when its lock
+// does not hold (a student fighting it, input not captured), and during a lesson how often the
+// filter blocked it.
 // The checkbox selects it (Space or Enter); a click on the screen does the same with a mouse.
 import type { KeyboardEvent } from 'react';
 import type { Machine } from '../../../shared/api/contract.js';
@@ -12,18 +14,21 @@ import { useFiltering } from '../../state/filtering.js';
 import { useLanguage } from '../../state/language.js';
 import { useLessons } from '../../state/lessons.js';
 import { useSelection } from '../../state/selection.js';
-import { isFilterProblem, machineFilterReason, machineFilterStateText } from '../filtering/filter-text.js';
-import { useThumbnails } from '../../state/thumbnails.js';
+import { isFilterBypassable, isFilterProblem, machineFilterReason, machineFilterStateText, machineFilterWarning } from '../filtering/filter-text.js';
+import { isTilePictureHeld, useThumbnails } from '../../state/thumbnails.js';
+import { formatClock } from '../../format/format.js';
 
 export function MachineTile({ machine, lessonActive }: { machine: Machine; lessonActive: boolean }) {
   const t = useText();
   const selected = useSelection((s) => !!s.selected[machine.id]);
   const thumb = useThumbnails((s) => s.byMachine[machine.id]);
+  const held = useThumbnails((s) => isTilePictureHeld(s, machine.id));
   const language = useLanguage((s) => s.language);
   const filter = useFiltering((s) => s.machines[machine.id]);
   const lessonId = useLessons((s) => (machine.labId ? s.activeByLab[machine.labId]?.id : undefined));
   const blockedCount = useBlocked((s) => (lessonId ? (s.byLesson[lessonId]?.byMachine[machine.id] ?? 0) : 0));
   const filterProblem = machine.online && isFilterProblem(filter);
+  const filterBypassable = machine.online && isFilterBypassable(filter);
   const toggle = () => useSelection.getState().toggle(machine.id);
   const canWatch = lessonActive && machine.online;
   const openLive = () => {
@@ -49,6 +54,7 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
       data-online={machine.online}
       data-locked={locked}
       data-live={!!thumb}
+      data-picture-held={held}
       data-filter={filter?.state ?? 'unknown'}
     >
       <div className="tile-head">
@@ -70,8 +76,13 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
             <span>{placeholder}</span>
           </div>
         )}
-        {(filterProblem || blockedCount > 0 || lockIssue) && (
+        {((thumb && held) || filterProblem || filterBypassable || blockedCount > 0 || lockIssue) && (
           <span className="tile-chips">
+            {thumb && held && (
+              <span className="tile-chip held" data-testid="tile-picture-held">
+                {t('ui.tile.pictureAt', { time: formatClock(language, thumb.capturedAt) })}
+              </span>
+            )}
             {lockIssue && (
               <span
                 className="tile-chip warn"
@@ -87,6 +98,12 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
               <span className="tile-chip warn" data-testid="filter-warning" title={machineFilterReason(language, filter) ?? undefined}>
                 <Icon name="warning" size={13} />
                 {machineFilterStateText(language, filter)}
+              </span>
+            )}
+            {filterBypassable && filter && (
+              <span className="tile-chip warn" data-testid="filter-bypass" data-warning={filter.warning} title={machineFilterWarning(language, filter) ?? undefined}>
+                <Icon name="warning" size={13} />
+                {t('ui.tile.filterBypassable')}
               </span>
             )}
             {blockedCount > 0 && (

@@ -17,8 +17,13 @@ export function LessonBar({ lab, lesson, machines }: { lab: Lab; lesson: Lesson 
   const online = useConnection((s) => s.status === 'online');
   const intervalMs = useConnection((s) => s.consoleStatus?.thumbnailIntervalMs ?? fallbackThumbnailIntervalMs);
   const thumbs = useThumbnails((s) => s.byMachine);
+  // A PC watched large on one monitor sends only pictures of that monitor: they are live too.
+  const monitorThumbs = useThumbnails((s) => s.monitorByMachine);
   const now = useNow(1000);
-  const receivedAts = useMemo(() => machines.map((m) => thumbs[m.id]?.receivedAt).filter((x): x is number => x !== undefined), [machines, thumbs]);
+  const receivedAts = useMemo(
+    () => machines.flatMap((m) => [thumbs[m.id]?.receivedAt, monitorThumbs[m.id]?.receivedAt]).filter((x): x is number => x !== undefined),
+    [machines, thumbs, monitorThumbs],
+  );
 
   if (!lesson) {
     return (

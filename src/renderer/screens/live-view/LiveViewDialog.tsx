@@ -40,7 +40,7 @@ export function LiveViewDialog({ machineId, screen = 'all' }: { machineId: strin
   const t = useText();
   const language = useLanguage((s) => s.language);
   const machine = useMachines((s) => s.byId[machineId]);
-  const stored = useThumbnails((s) => s.byMachine[machineId]);
+  const stored = useThumbnails((s) => (screen === 'all' ? s.byMachine[machineId] : s.monitorByMachine[machineId]));
   const busy = useCommands((s) => s.pending !== null);
   const close = () => useDialogs.getState().close();
   // Right after switching monitors the last picture still shows the other one: wait for the new.

@@ -1,4 +1,6 @@
-// One machine in full: identity, connection, screens, hardware inventory; move or remove it.
+// One machine in full: identity, connection, screens, web filter (its state, what the PC said about
+// a problem, how often its DNS setting was changed behind the filter), hardware inventory; move or
+// remove it.
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { Inventory } from '../../../shared/protocol/messages.js';
 import type { UserText } from '../../api/console-error.js';
@@ -11,7 +13,7 @@ import { loadInventory, moveMachine } from '../../state/actions.js';
 import { useDialogs } from '../../state/dialogs.js';
 import { useFiltering } from '../../state/filtering.js';
 import { useProfiles } from '../../state/profiles.js';
-import { machineFilterReason, machineFilterStateText, profileLabel } from '../filtering/filter-text.js';
+import { machineFilterSummary, profileLabel, resolverDriftText } from '../filtering/filter-text.js';
 import { sortLabs, useLabs } from '../../state/labs.js';
 import { useLanguage } from '../../state/language.js';
 import { useMachines } from '../../state/machines.js';
@@ -148,6 +150,7 @@ export function MachineDetailsDialog({ machineId }: { machineId: string }) {
     }
   }
 
+  const drift = filter ? resolverDriftText(language, filter) : null;
   const screens = machine.screens.map((s) => `${s.width}×${s.height}${s.primary ? ` (${t('ui.details.primary')})` : ''}`).join(', ');
   return (
     <Dialog title={t('ui.details.title', { name: machine.name })} onClose={close} className="wide" initialFocus={doneButton} testId="machine-details">
@@ -178,10 +181,23 @@ export function MachineDetailsDialog({ machineId }: { machineId: string }) {
         {filter && (
           <>
             <dt>{t('ui.details.webFilter')}</dt>
-            <dd data-testid="details-filter">
-              {machineFilterStateText(language, filter)}
-              {machineFilterReason(language, filter) ? ` — ${machineFilterReason(language, filter)}` : ''}
+            <dd data-testid="details-filter" data-state={filter.state} data-warning={filter.warning}>
+              {machineFilterSummary(language, filter)}
             </dd>
+            {filter.detail && (
+              <>
+                <dt>{t('ui.details.filterDetail')}</dt>
+                <dd data-testid="details-filter-detail">
+                  <code>{filter.detail}</code>
+                </dd>
+              </>
+            )}
+            {drift && (
+              <>
+                <dt>{t('ui.details.resolverDrift')}</dt>
+                <dd data-testid="details-resolver-drift">{drift}</dd>
+              </>
+            )}
             <dt>{t('ui.details.webProfile')}</dt>
             <dd>{filter.profileId ? (profiles[filter.profileId] ? profileLabel(language, profiles[filter.profileId]!.profile) : filter.profileId) : '—'}</dd>
             <dt>{t('ui.details.dnsFilter')}</dt>

@@ -1,6 +1,6 @@
-// The block lists behind every profile: the compiled list in force, each source and its copy
-// (downloaded, stale, never downloaded…) with the lines it could not use and why, the buttons to
-// download now or on a schedule, and adding or removing sources.
+// The block lists behind every profile: the compiled list in force and the lists it had to leave
+// out, each source and its copy (downloaded, stale, never downloaded…) with the lines it could not
+// use and why, the buttons to download now or on a schedule, and adding or removing sources.
 import { useId, useState } from 'react';
 import type { ListSourceView } from '../../../shared/api/contract.js';
 import { translate, type Language } from '../../../shared/i18n/index.js';
@@ -16,6 +16,7 @@ import { useLanguage } from '../../state/language.js';
 import { categoryLabel } from '../filtering/filter-text.js';
 import { ListsNotice } from '../filtering/ListsNotice.js';
 import { AddListSource } from './AddListSource.js';
+import { LeftOutLists } from './LeftOutLists.js';
 import { SourceProblems } from './SourceProblems.js';
 
 function dateOf(language: Language, iso: string | null): string {
@@ -96,6 +97,7 @@ export function ListSources() {
         </p>
       )}
       {lists?.lastError && <p className="warn-text">{t('ui.lists.buildFailed', { detail: lists.lastError })}</p>}
+      {current && <LeftOutLists leftOut={current.leftOut} language={language} />}
       <div className="inline-actions">
         <button type="button" disabled={busy || !online} onClick={() => void run(refreshLists)}>
           <Icon name="download" />

@@ -48,6 +48,7 @@ export const reasonKeys: Readonly<Record<string, string>> = {
   busy: 'ui.result.reason.busy',
   'command-failed': 'ui.result.reason.commandFailed',
   'command-unsupported': 'ui.result.reason.unsupported',
+  'lock-not-shown': 'ui.result.reason.lockNotShown',
   failed: 'ui.result.reason.commandFailed',
 };
 
