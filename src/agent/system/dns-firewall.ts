@@ -3,7 +3,7 @@
 // removed when the agent stops, when no filter runs and when the filter cannot start, and replaced
 // or removed when a crashed run left it. A PC where it cannot be put in force (no nftables, the
 // kernel refuses) keeps filtering what asks the system resolver; the agent logs why once and tells
-// the console, which shows that PC as not protected instead of "applied".
+// the console, which shows that PC as filtering with a warning that programs can go round it.
 
 import net from 'node:net';
 import type { AgentLog } from '../log.js';
@@ -13,7 +13,7 @@ import { SystemControlError, type ResolverAddress, type SystemControl } from './
 /** --dns-firewall: 'auto' — on a Linux desktop PC; 'on' — wherever the agent runs (tests in a network namespace); 'off' — never. */
 export type DnsFirewallChoice = 'auto' | 'on' | 'off';
 
-/** The problem the console shows for a PC whose firewall is not in force (i18n filtering.reason.firewall-failed). */
+/** The warning the console shows for a PC whose firewall is not in force (i18n filtering.warning.firewall-failed). */
 export const dnsFirewallProblemCode = 'firewall-failed';
 
 export interface DnsFirewallProblem {
