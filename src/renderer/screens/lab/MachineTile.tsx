@@ -1,9 +1,10 @@
 // One student PC: its live screen (only during a lesson), name, user, online/locked state, a
 // warning when it does not filter the web or when its lock does not hold (a student fighting it,
-// input not captured), and during a lesson how often the filter blocked it.
+// input not captured, the lock not on screen), and during a lesson how often the filter blocked it.
 // The checkbox selects it (Space or Enter); a click on the screen does the same with a mouse.
 import type { KeyboardEvent } from 'react';
 import type { Machine } from '../../../shared/api/contract.js';
+import type { LockIssue } from '../../../shared/protocol/messages.js';
 import { Icon } from '../../components/Icon.js';
 import { useText } from '../../i18n/use-text.js';
 import { useBlocked } from '../../state/blocked.js';
@@ -14,6 +15,13 @@ import { useLessons } from '../../state/lessons.js';
 import { useSelection } from '../../state/selection.js';
 import { isFilterProblem, machineFilterReason, machineFilterStateText } from '../filtering/filter-text.js';
 import { useThumbnails } from '../../state/thumbnails.js';
+
+/** The chip a lock issue shows on the tile (text and hover hint). */
+const lockIssueText: Record<LockIssue, { chip: string; hint: string }> = {
+  'input-not-captured': { chip: 'ui.tile.lockInputFree', hint: 'ui.tile.lockInputFreeHint' },
+  contested: { chip: 'ui.tile.lockContested', hint: 'ui.tile.lockContestedHint' },
+  'lock-down': { chip: 'ui.tile.lockDown', hint: 'ui.tile.lockDownHint' },
+};
 
 export function MachineTile({ machine, lessonActive }: { machine: Machine; lessonActive: boolean }) {
   const t = useText();
@@ -77,10 +85,10 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
                 className="tile-chip warn"
                 data-testid="lock-warning"
                 data-issue={lockIssue}
-                title={t(lockIssue === 'contested' ? 'ui.tile.lockContestedHint' : 'ui.tile.lockInputFreeHint')}
+                title={t(lockIssueText[lockIssue].hint)}
               >
                 <Icon name="warning" size={13} />
-                {t(lockIssue === 'contested' ? 'ui.tile.lockContested' : 'ui.tile.lockInputFree')}
+                {t(lockIssueText[lockIssue].chip)}
               </span>
             )}
             {filterProblem && filter && (
