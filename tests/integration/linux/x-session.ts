@@ -26,13 +26,15 @@ export interface Xvfb {
  * Starts `Xvfb` on a display number it picks itself (-displayfd), with RandR, no TCP, and
  * -noreset (without it the server resets when its last client leaves, dropping RandR monitors).
  * `auth`: an Xauthority file the server checks clients against (-auth), as display managers do.
+ * `display`: a display number to use (":N") instead of one the server picks.
  */
-export function startXvfb(width: number, height: number, options: { tcp?: boolean; auth?: string } = {}): Promise<Xvfb> {
+export function startXvfb(width: number, height: number, options: { tcp?: boolean; auth?: string; display?: string } = {}): Promise<Xvfb> {
   return new Promise((resolve, reject) => {
     const proc = spawn(
       'Xvfb',
       // tcp: also listen on port 6000+N, for a test of a display reached over the network (no MIT-SHM there).
-      ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', ...(options.tcp ? ['-listen', 'tcp'] : ['-nolisten', 'tcp']), ...(options.auth ? ['-auth', options.auth] : []), '-noreset'],
+      // display: that number again (an X server restarted for a new login); -displayfd still says when it is ready.
+      [...(options.display ? [options.display] : []), '-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', ...(options.tcp ? ['-listen', 'tcp'] : ['-nolisten', 'tcp']), ...(options.auth ? ['-auth', options.auth] : []), '-noreset'],
       { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

@@ -21,7 +21,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeNoteAtomically } from './paused-programs.js';
+import { ensurePrivateDir, writeNoteAtomically } from './paused-programs.js';
 import type { XConnection } from './x-connection.js';
 
 /** setxkbmap and xkbcomp answer in tens of milliseconds; longer means something is wrong. */
@@ -186,6 +186,7 @@ export class XkbGrabBreaker {
       this.options.log('lock.grab-break-keys-already-on reason="this PC lets anyone break grabs with Ctrl+Alt+KP_Divide (XKB option grab:break_actions); remove it"');
     } else {
       try {
+        await ensurePrivateDir(this.options.stateDir);
         await this.tool('xkbcomp', ['-w', '0', '-xkb', this.options.display, this.keymapFile], xkbToolTimeoutMs);
         await writeNoteAtomically(this.noteFile, JSON.stringify({ token, rules: rules?.toString('base64') ?? null, on: false } satisfies KeymapNote));
       } catch (e) {

@@ -212,6 +212,15 @@ export function agentStateDir(): string {
   return join(tmpdir(), `safelab-${process.getuid?.() ?? 'user'}`);
 }
 
+/** Creates `dir` (0700) if needed and checks that it is ours and that no one else can write in it. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const info = await lstat(dir);
+  if (!info.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if (process.getuid && info.uid !== process.getuid()) throw new Error(`${dir} belongs to another account`);
+  if ((info.mode & 0o022) !== 0) throw new Error(`${dir} is writable by other accounts`);
+}
+
 /**
  * Writes `text` to `file` so that a crash leaves either the old or the new note, never half of
  * one: a fresh temporary file (O_EXCL, never through a link), synced, renamed into place, and the
@@ -219,11 +228,7 @@ export function agentStateDir(): string {
  */
 export async function writeNoteAtomically(file: string, text: string): Promise<void> {
   const dir = dirname(file);
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const info = await lstat(dir);
-  if (!info.isDirectory()) throw new Error(`${dir} is not a directory`);
-  if (process.getuid && info.uid !== process.getuid()) throw new Error(`${dir} belongs to another account`);
-  if ((info.mode & 0o022) !== 0) throw new Error(`${dir} is writable by other accounts`);
+  await ensurePrivateDir(dir);
   const temp = `${file}.${process.pid}.tmp`;
   await rm(temp, { force: true });
   const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
