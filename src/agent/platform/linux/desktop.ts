@@ -639,7 +639,8 @@ export class LinuxDesktop implements SessionDesktop {
       const trustCompositor = this.fruitlessEscalations < compositorTrustedEscalations;
       const request = { xClientPids: pids, xServerPid, sessionUid: this.userUid };
       let added = await this.paused.pause({ ...request, keepRunningPids: compositor !== null && trustCompositor ? [compositor] : [] });
-      if (added === 0 && this.paused.count > 0) {
+      if (added === 0) {
+        // Nothing new to pause, yet the lock was lost again (escalations follow losses).
         this.fruitlessEscalations++;
         if (compositor !== null && this.fruitlessEscalations === compositorTrustedEscalations) {
           // Everything else is paused and the lock is still being fought: what we spared fights it.
