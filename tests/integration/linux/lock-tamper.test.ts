@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LinuxDesktop, lockDownReportMs } from '../../../src/agent/platform/linux/desktop.js';
-import type { XkbToolRunner } from '../../../src/agent/platform/linux/grab-break.js';
+import { XkbGrabBreaker, type XkbToolRunner } from '../../../src/agent/platform/linux/grab-break.js';
+import { XConnection } from '../../../src/agent/platform/linux/x-connection.js';
 import { encodeXauthority, xauthFamily } from '../../../src/agent/platform/linux/xauthority.js';
 import type { LockIssue } from '../../../src/agent/platform/session-desktop.js';
 import { processState, requireXTools, startClient, startXvfb, studentUid, toolTimeoutMs, waitFor, type ClientProcess, type Xvfb } from './x-session.js';
@@ -243,6 +244,21 @@ describe('the grab-break keys the lock switches on for a moment', () => {
     desktop = new LinuxDesktop({ display: x.display, recoveryFile: join(stateDir, 'paused.json'), log: (l) => next.push(l) });
     await desktop.start();
     expect(next.some((l) => l.startsWith('lock.keymap-left-on'))).toBe(true);
+    expect(await keysBreakGrabs()).toBe(false);
+  });
+
+  it('are off after two breaks asked for at once (one at a time: the second never snapshots the keys on)', async () => {
+    const conn = await XConnection.open(x.display);
+    const log: string[] = [];
+    const breaker = new XkbGrabBreaker({ display: x.display, env: () => ({ ...process.env }), stateDir: join(dir, 'c'), connection: () => conn, log: (l) => log.push(l) });
+    try {
+      expect(await Promise.all([breaker.breakGrabs(conn, 'ungrab'), breaker.breakGrabs(conn, 'disconnect-grabber'), breaker.breakGrabs(conn, 'ungrab')])).toEqual([true, true, true]);
+      expect(breaker.restoreOwed).toBe(false);
+    } finally {
+      breaker.dispose();
+      conn.close();
+    }
+    expect(log.filter((l) => l.includes('restore-failed'))).toEqual([]);
     expect(await keysBreakGrabs()).toBe(false);
   });
 });
