@@ -82,9 +82,10 @@ export type AgentFilterState = z.infer<typeof agentFilterStateSchema>;
 /**
  * Why a lock does not hold as the teacher expects: 'input-not-captured' (another program keeps
  * the keyboard or mouse, so the student can still type or click), 'contested' (a student is
- * fighting the lock; their programs are paused until unlock).
+ * fighting the lock; their programs are paused until unlock), 'lock-down' (the lock is not on
+ * the screen and the agent cannot put it back: the student can use the PC).
  */
-export const lockIssueSchema = z.enum(['input-not-captured', 'contested']);
+export const lockIssueSchema = z.enum(['input-not-captured', 'contested', 'lock-down']);
 export type LockIssue = z.infer<typeof lockIssueSchema>;
 
 export const agentStateSchema = z.object({

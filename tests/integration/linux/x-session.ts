@@ -19,6 +19,8 @@ export const toolTimeoutMs = 10_000;
 
 export interface Xvfb {
   display: string;
+  /** The server's process. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -26,14 +28,17 @@ export interface Xvfb {
  * Starts `Xvfb` on a display number it picks itself (-displayfd), with RandR, no TCP, and
  * -noreset (without it the server resets when its last client leaves, dropping RandR monitors).
  * `auth`: an Xauthority file the server checks clients against (-auth), as display managers do.
+ * `display`: a display number to use (":N") instead of one the server picks. `as`: run it as that
+ * account (a rootless X server, as startx and GDM run Xorg).
  */
-export function startXvfb(width: number, height: number, options: { tcp?: boolean; auth?: string } = {}): Promise<Xvfb> {
+export function startXvfb(width: number, height: number, options: { tcp?: boolean; auth?: string; display?: string; as?: { uid: number; gid: number } } = {}): Promise<Xvfb> {
   return new Promise((resolve, reject) => {
     const proc = spawn(
       'Xvfb',
       // tcp: also listen on port 6000+N, for a test of a display reached over the network (no MIT-SHM there).
-      ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', ...(options.tcp ? ['-listen', 'tcp'] : ['-nolisten', 'tcp']), ...(options.auth ? ['-auth', options.auth] : []), '-noreset'],
-      { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] },
+      // display: that number again (an X server restarted for a new login); -displayfd still says when it is ready.
+      [...(options.display ? [options.display] : []), '-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '+extension', 'RANDR', ...(options.tcp ? ['-listen', 'tcp'] : ['-nolisten', 'tcp']), ...(options.auth ? ['-auth', options.auth] : []), '-noreset'],
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe'], ...(options.as ?? {}) },
     );
     let stderr = '';
     proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -57,7 +62,7 @@ export function startXvfb(width: number, height: number, options: { tcp?: boolea
       clearTimeout(timer);
       proc.removeAllListeners('exit');
       const display = `:${out.trim()}`;
-      resolve({ display, stop: () => stopProcess(proc) });
+      resolve({ display, pid: proc.pid!, stop: () => stopProcess(proc) });
     });
   });
 }
@@ -193,18 +198,19 @@ export async function isViewable(display: string, wid: number): Promise<boolean>
 }
 
 export interface WindowManager {
+  pid: number;
   stop(): Promise<void>;
 }
 
 /**
  * Starts openbox (Debian package `openbox`) on `display` with the distribution's configuration
- * (Alt+Tab, Alt+F4, Super+D…), not ours, and waits until it manages the screen.
+ * (Alt+Tab, Alt+F4, Super+D…), not ours, and waits until it manages the screen; `as`: run it as
+ * that account (the student's).
  */
-export async function startWindowManager(display: string): Promise<WindowManager> {
-  const proc = spawn('openbox', ['--sm-disable', '--config-file', '/etc/xdg/openbox/rc.xml'], {
-    env: { ...process.env, DISPLAY: display },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+export async function startWindowManager(display: string, as?: { uid: number; gid: number }): Promise<WindowManager> {
+  // As another account (the student's window manager), openbox has no home to read or write.
+  const env = as ? { ...process.env, DISPLAY: display, HOME: '/nonexistent', XAUTHORITY: '/nonexistent/.Xauthority' } : { ...process.env, DISPLAY: display };
+  const proc = spawn('openbox', ['--sm-disable', '--config-file', '/etc/xdg/openbox/rc.xml'], { env, stdio: ['ignore', 'ignore', 'pipe'], ...(as ?? {}) });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const failed = new Promise<never>((_, reject) => {
@@ -219,7 +225,7 @@ export async function startWindowManager(display: string): Promise<WindowManager
     throw e;
   }
   failed.catch(() => undefined);
-  return { stop: () => stopProcess(proc) };
+  return { pid: proc.pid!, stop: () => stopProcess(proc) };
 }
 
 /** The window holding the keyboard focus (xdotool getwindowfocus). */

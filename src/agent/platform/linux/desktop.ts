@@ -6,6 +6,13 @@
 // A student who keeps at it (kills the lock in a loop, covers it, steals its grabs) makes the
 // lock *contested* (contest.ts): the desktop then pauses the student's programs until unlock
 // (paused-programs.ts) and reports the contest, which the teacher sees on the machine's tile.
+// A lock that is wanted but has not been on screen for lockDownReportMs is reported too
+// ('lock-down'): the tile must never say "locked" while the student can use the PC.
+//
+// The session's Xauthority file belongs to the student, who can delete it or put a FIFO in its
+// place: its cookie is read once (xauthority.ts, never blocking) and kept in memory, read again
+// only when the X server turns it down (it restarted), and handed to the X tools we run through a
+// private copy only the agent can read.
 
 import type {
   CaptureRequest,
@@ -16,18 +23,23 @@ import type {
   SessionInfo,
 } from '../session-desktop.js';
 import { translate, type Language } from '../../../shared/i18n/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ScreenCapture, type CaptureReads, type CaptureSource, type SessionEnv } from './capture.js';
 import { EpisodeLog, LockContest, type LockLoss } from './contest.js';
-import { XkbGrabBreaker, type GrabBreakAction } from './grab-break.js';
-import { defaultRecoveryFile, PausedPrograms } from './paused-programs.js';
+import { XkbGrabBreaker, type GrabBreakAction, type XkbToolRunner } from './grab-break.js';
+import { agentStateDir, defaultRecoveryFile, PausedPrograms, readProcess } from './paused-programs.js';
 import { MonitoringBadge } from './indicator.js';
 import { ScreenLock, type LockContent } from './lock.js';
 import { TeacherMessage, messageVisibleMs } from './message.js';
 import { toServerImage, type ServerImage } from './overlay-window.js';
 import { renderBadge, renderLockPanel, renderMessageBox } from './panels.js';
 import { publicScreen, readScreens, sameScreens, type Screen } from './screens.js';
-import { sessionUserName } from './session-user.js';
-import { eventMask, XConnection, type XEvent, type XProtocolError } from './x-connection.js';
+import { sessionUser } from './session-user.js';
+import { readCookie, writePrivateXauthority, type XCookie } from './xauthority.js';
+import { eventMask, XConnectError, XConnection, type XEvent, type XProtocolError } from './x-connection.js';
+import { findXServerProcess, localDisplayNumber } from './x-server.js';
 import type { RawImage } from './zpixmap.js';
 
 export interface LinuxDesktopOptions {
@@ -44,6 +56,8 @@ export interface LinuxDesktopOptions {
   xkbGrabBreak?: boolean;
   /** Xauthority file of the X session (for our connection, node-screenshots and the tools we run); default: $XAUTHORITY / ~/.Xauthority. */
   xauthority?: string;
+  /** How the grab-break tools are run (a test makes a keymap restore fail); default: the real xkbcomp and setxkbmap. */
+  xkbToolRunner?: XkbToolRunner;
 }
 
 /** Reconnect backoff after the X connection was lost: first try at once, then doubling to the cap. */
@@ -78,6 +92,16 @@ export const lockShowPollMs = 20;
 /** The session's user name is asked again (loginctl) after a reconnect only when older than this. */
 export const userNameMaxAgeMs = 30_000;
 
+/** A lock wanted but not on screen for this long is reported to the teacher ('lock-down'). */
+export const lockDownReportMs = 1_000;
+
+/**
+ * While contested, the compositing manager is kept running (paused, it would freeze the screen on
+ * its last frame, hiding a rebuilt lock). If the lock is still being fought after this many
+ * escalations that found nothing new to pause, the "compositor" is what fights it: it is paused too.
+ */
+export const compositorTrustedEscalations = 2;
+
 /**
  * Connects to the X display and returns a started desktop. Rejects with a readable reason when the
  * display cannot be used (no DISPLAY, nothing listening, access refused, server too old…).
@@ -101,8 +125,23 @@ export class LinuxDesktop implements SessionDesktop {
   private badge: MonitoringBadge | null = null;
   private message: TeacherMessage | null = null;
   private readonly capturer: ScreenCapture;
+  private readonly sessionEnv: SessionEnv;
+  /** The agent's own directory (0700): recovery notes, the clean keymap. */
+  private readonly stateDir: string;
   private screens: Screen[] = [];
   private user: string | null = null;
+  /** The session user's account id when known for sure (only its programs are paused then). */
+  private userUid: number | null = null;
+  /** The session's cookie, kept after the first connection that worked (the student may delete their file). */
+  private cookie: XCookie | null = null;
+  /** A private copy of the cookie for the X tools we run (xkbcomp, setxkbmap, node-screenshots); null until known. */
+  private privateXauthority: string | null = null;
+  private privateDir: string | null = null;
+  /** Since when a lock is wanted but not on screen (null: it is up, or not wanted). */
+  private lockDownSince: number | null = null;
+  private lockDownTimer: NodeJS.Timeout | null = null;
+  /** The X server's process (never paused), kept while that process lives (same start time). */
+  private xServer: { pid: number; startTicks: string } | null = null;
   private readonly listeners = new Set<(info: SessionInfo) => void>();
 
   /** What the teacher wants, whatever happens to the X connection. */
@@ -116,7 +155,7 @@ export class LinuxDesktop implements SessionDesktop {
   private protocolErrors = 0;
   private readonly pictures = new Map<string, Promise<ServerImage>>();
   /** Other clients' windows the lock unmapped to break their grabs; unlock maps them back. */
-  private readonly hiddenWindows: number[] = [];
+  private readonly hiddenWindows = new Set<number>();
 
   // Contested lock: losses, paused programs, the issue the console sees.
   private readonly contest: LockContest;
@@ -127,6 +166,8 @@ export class LinuxDesktop implements SessionDesktop {
   private escalationDue = false;
   private escalating: Promise<void> | null = null;
   private lastEscalationAt = -Infinity;
+  /** Escalations in this contest that found nothing new to pause (see compositorTrustedEscalations). */
+  private fruitlessEscalations = 0;
   private leftoversResumed = false;
   private reportedIssue: LockIssue | null = null;
   private issueTimer: NodeJS.Timeout | null = null;
@@ -144,15 +185,35 @@ export class LinuxDesktop implements SessionDesktop {
     this.xauthority = options.xauthority;
     this.language = options.language ?? 'vi';
     this.log = options.log ?? (() => undefined);
+    // node-screenshots reads XAUTHORITY at every call: the private copy once we have one.
     const sessionEnv: SessionEnv = { DISPLAY: display };
     if (options.xauthority) sessionEnv.XAUTHORITY = options.xauthority;
+    this.sessionEnv = sessionEnv;
     this.capturer = new ScreenCapture(sessionEnv, () => this.connection(), { source: options.capture ?? 'shm', log: this.log });
     this.lockLog = new EpisodeLog(this.log);
     this.contest = new LockContest(this.lockLog.line);
-    this.paused = new PausedPrograms(display, options.recoveryFile ?? defaultRecoveryFile(display), this.lockLog.line);
-    const toolEnv: NodeJS.ProcessEnv = { ...process.env, DISPLAY: display };
-    if (options.xauthority) toolEnv['XAUTHORITY'] = options.xauthority;
-    this.grabBreaker = options.xkbGrabBreak === false ? null : new XkbGrabBreaker(display, toolEnv, this.lockLog.line);
+    const recoveryFile = options.recoveryFile ?? defaultRecoveryFile(display);
+    this.stateDir = options.recoveryFile ? dirname(recoveryFile) : agentStateDir();
+    this.paused = new PausedPrograms(display, recoveryFile, this.lockLog.line);
+    this.grabBreaker =
+      options.xkbGrabBreak === false
+        ? null
+        : new XkbGrabBreaker({
+            display,
+            env: () => this.toolEnv(),
+            stateDir: this.stateDir,
+            connection: () => (this.conn && !this.conn.closed ? this.conn : null),
+            log: this.lockLog.line,
+            ...(options.xkbToolRunner ? { runTool: options.xkbToolRunner } : {}),
+          });
+  }
+
+  /** Environment for the X tools we run: the session's display, and a cookie the student cannot take away. */
+  private toolEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, DISPLAY: this.display };
+    const xauthority = this.privateXauthority ?? this.xauthority;
+    if (xauthority) env['XAUTHORITY'] = xauthority;
+    return env;
   }
 
   // ---- SessionDesktop ----------------------------------------------------------------------
@@ -190,6 +251,7 @@ export class LinuxDesktop implements SessionDesktop {
 
   lock(message: string): Promise<void> {
     this.wanted.lockMessage = message;
+    if (!this.lockScreen?.engaged) this.lockIsDown();
     return this.serial(async () => {
       await this.start();
       const conn = this.conn;
@@ -210,7 +272,11 @@ export class LinuxDesktop implements SessionDesktop {
 
   unlock(): Promise<void> {
     this.wanted.lockMessage = null;
+    this.lockIsUp();
     return this.serial(async () => {
+      // Programs first: the lock gives back hidden windows and the focus, which a paused window
+      // manager would take its time (up to remapWaitMs) to show.
+      this.paused.resumeAll('unlocked');
       if (this.lockScreen) {
         await this.lockScreen.release();
         this.badge?.raise();
@@ -221,8 +287,30 @@ export class LinuxDesktop implements SessionDesktop {
 
   lockIssue(): LockIssue | null {
     if (this.wanted.lockMessage === null) return null;
+    if (this.lockDownSince !== null && Date.now() - this.lockDownSince >= lockDownReportMs) return 'lock-down';
     if (this.lockScreen?.inputProblem) return 'input-not-captured';
     return this.contest.contested ? 'contested' : null;
+  }
+
+  /** The lock is wanted but not on screen (being built, or its connection is gone): reported if it lasts. */
+  private lockIsDown(): void {
+    if (this.wanted.lockMessage === null || this.closed || this.lockDownSince !== null) return;
+    this.lockDownSince = Date.now();
+    this.lockDownTimer = setTimeout(() => {
+      this.lockDownTimer = null;
+      this.updateIssue(false);
+    }, lockDownReportMs);
+    this.lockDownTimer.unref();
+  }
+
+  /** The lock is on screen again (or not wanted any more). */
+  private lockIsUp(): void {
+    if (this.lockDownTimer) clearTimeout(this.lockDownTimer);
+    this.lockDownTimer = null;
+    if (this.lockDownSince === null) return;
+    const wasReported = Date.now() - this.lockDownSince >= lockDownReportMs;
+    this.lockDownSince = null;
+    if (wasReported) this.updateIssue(false);
   }
 
   onLockIssue(listener: (issue: LockIssue | null) => void): () => void {
@@ -290,6 +378,7 @@ export class LinuxDesktop implements SessionDesktop {
     if (this.closed) return;
     this.wanted = { lockMessage: null, indicator: null };
     await this.serial(async () => {
+      this.paused.resumeAll('agent-stopped');
       await this.lockScreen?.release().catch(() => undefined);
       this.badge?.hide();
       this.message?.dismiss();
@@ -298,6 +387,11 @@ export class LinuxDesktop implements SessionDesktop {
     this.closed = true;
     await this.escalating?.catch(() => undefined);
     this.endContest('agent-stopped');
+    this.lockIsUp();
+    this.grabBreaker?.dispose();
+    if (this.privateDir) rmSync(this.privateDir, { recursive: true, force: true });
+    this.privateDir = null;
+    this.privateXauthority = null;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.screensTimer) clearTimeout(this.screensTimer);
     if (this.issueTimer) clearTimeout(this.issueTimer);
@@ -318,32 +412,46 @@ export class LinuxDesktop implements SessionDesktop {
   }
 
   private async connect(): Promise<void> {
-    const conn = await XConnection.open(this.display, this.xauthority ? { xauthority: this.xauthority } : {});
+    const conn = await this.openConnection();
     if (this.closed) {
       conn.close();
       return;
     }
-    this.protocolErrors = 0;
-    // A student's XGrabServer must not freeze the lock's repairs.
-    conn.imperviousToServerGrabs();
-    conn.on('event', (ev) => this.dispatch(ev));
-    conn.on('protocolError', (err) => this.onProtocolError(err));
-    conn.on('closed', (reason) => {
-      if (reason === 'connection-lost') this.onConnectionLost(conn);
-    });
-    // Root: know when windows appear or restack (lock and badge stay on top) and when it resizes.
-    if (!(await conn.selectEvents(conn.root, eventMask.SubstructureNotify | eventMask.StructureNotify))) {
-      this.log('desktop.root-events-refused');
+    let screens: Screen[];
+    let user: { name: string | null; uid: number | null };
+    try {
+      this.protocolErrors = 0;
+      // A student's XGrabServer must not freeze the lock's repairs.
+      conn.imperviousToServerGrabs();
+      conn.on('event', (ev) => this.dispatch(ev));
+      conn.on('protocolError', (err) => this.onProtocolError(err));
+      conn.on('closed', (reason) => {
+        if (reason === 'connection-lost') this.onConnectionLost(conn);
+      });
+      // Root: know when windows appear or restack (lock and badge stay on top) and when it resizes.
+      if (!(await conn.selectEvents(conn.root, eventMask.SubstructureNotify | eventMask.StructureNotify))) {
+        this.log('desktop.root-events-refused');
+      }
+      conn.selectRandrEvents();
+      // Reconnecting after xkill: the user has not changed in a second; spare the loginctl calls.
+      const userKnown = this.user !== null && Date.now() - this.userReadAt < userNameMaxAgeMs;
+      [screens, user] = await Promise.all([readScreens(conn), userKnown ? Promise.resolve({ name: this.user, uid: this.userUid }) : sessionUser(this.display)]);
+      if (!userKnown) this.userReadAt = Date.now();
+    } catch (e) {
+      // Whatever failed after the connection opened, it is closed here: a reconnect loop must not
+      // use up the X server's client slots.
+      conn.close();
+      throw e;
     }
-    conn.selectRandrEvents();
-    // Reconnecting after xkill: the user has not changed in a second; spare the loginctl calls.
-    const userKnown = this.user !== null && Date.now() - this.userReadAt < userNameMaxAgeMs;
-    const [screens, user] = await Promise.all([readScreens(conn), userKnown ? Promise.resolve(this.user) : sessionUserName(this.display)]);
-    if (!userKnown) this.userReadAt = Date.now();
+    if (this.closed) {
+      conn.close();
+      return;
+    }
     const before = this.sessionInfo();
     this.conn = conn;
     this.connectedAt = Date.now();
-    this.user = user;
+    this.user = user.name;
+    this.userUid = user.uid;
     this.screens = screens;
     this.capturer.invalidate();
     this.lockScreen = new ScreenLock(conn, {
@@ -362,7 +470,7 @@ export class LinuxDesktop implements SessionDesktop {
     this.message = new TeacherMessage(conn);
     // While locked, reconnects may come in a loop (a student killing the lock): rate-limited lines.
     (this.wanted.lockMessage !== null ? this.lockLog.line : this.log)(
-      `desktop.connected display=${this.display} user=${user ?? '-'} screens=${screens.map((s) => `${s.width}x${s.height}+${s.x}+${s.y}`).join(',')}` +
+      `desktop.connected display=${this.display} user=${user.name ?? '-'} screens=${screens.map((s) => `${s.width}x${s.height}+${s.x}+${s.y}`).join(',')}` +
         ` randr=${conn.extensions.randr ? 'yes' : 'no'} shape=${conn.extensions.shape ? 'yes' : 'no'} damage=${conn.extensions.damage ? 'yes' : 'no'}` +
         ` x-resource=${conn.extensions.res ? 'yes' : 'no'} xtest=${conn.extensions.xtest ? 'yes' : 'no'}`,
     );
@@ -370,6 +478,8 @@ export class LinuxDesktop implements SessionDesktop {
     // After a reconnect: put back what the teacher asked for. A failure here must not make the
     // connection look unusable; lock() and setMonitoringIndicator() apply their state again anyway.
     try {
+      // Keys SafeLab left on (a keymap restore that failed, a previous run that died) go off first.
+      await this.grabBreaker?.restoreIfLeftOn(conn);
       // The student's programs are paused before the lock shows again: a client that kills
       // every window as it maps gets no chance at the new one.
       if (this.wanted.lockMessage !== null && this.escalationDue) await this.escalate(conn);
@@ -381,9 +491,43 @@ export class LinuxDesktop implements SessionDesktop {
     }
   }
 
+  /**
+   * Opens the X connection. With a session Xauthority file (an agent run as a service), the cookie
+   * read from it once is used again; the file is read again only when the X server turns the
+   * cookie down (it restarted: a new login).
+   */
+  private async openConnection(): Promise<XConnection> {
+    // Without a file of our own the package reads $XAUTHORITY / ~/.Xauthority (an agent run as the user).
+    if (!this.xauthority) return XConnection.open(this.display);
+    if (this.cookie) {
+      try {
+        return await XConnection.open(this.display, { auth: this.cookie });
+      } catch (e) {
+        if (!(e instanceof XConnectError && e.refused)) throw e;
+        this.log(`desktop.cookie-refused display=${this.display} (reading ${this.xauthority} again)`);
+        this.cookie = null;
+        this.xServer = null;
+      }
+    }
+    const cookie = await readCookie(this.xauthority, this.display);
+    const conn = await XConnection.open(this.display, { auth: cookie });
+    this.cookie = cookie;
+    await this.keepPrivateCookie(cookie).catch((e: unknown) => this.log(`desktop.private-xauthority-failed error=${JSON.stringify((e as Error).message)}`));
+    return conn;
+  }
+
+  /** Writes the cookie where only the agent can read it, for the X tools and node-screenshots. */
+  private async keepPrivateCookie(cookie: XCookie): Promise<void> {
+    this.privateDir ??= mkdtempSync(join(tmpdir(), 'safelab-xauth-'));
+    this.privateXauthority = await writePrivateXauthority(this.privateDir, this.display, cookie);
+    this.sessionEnv.XAUTHORITY = this.privateXauthority;
+  }
+
   /** Unlocked while the connection was down: map back the windows the lock had hidden. */
   private showHiddenWindows(conn: XConnection): void {
-    for (const wid of this.hiddenWindows.splice(0)) conn.mapWindow(wid);
+    const hidden = [...this.hiddenWindows];
+    this.hiddenWindows.clear();
+    for (const wid of hidden) conn.mapWindow(wid);
   }
 
   private onConnectionLost(conn: XConnection): void {
@@ -400,6 +544,7 @@ export class LinuxDesktop implements SessionDesktop {
     this.conn = null;
     if (locked) {
       // Locked: back at once, every time; the contest defence is what stops a loop.
+      this.lockIsDown();
       this.reconnectDelay = reconnectFirstDelayMs;
       this.onLoss('connection-killed');
     } else {
@@ -489,12 +634,59 @@ export class LinuxDesktop implements SessionDesktop {
       }
       if (this.wanted.lockMessage === null) return; // unlocked meanwhile
       const pids = clients.map((c) => c.pid).filter((pid): pid is number => pid !== null && pid !== process.pid);
-      const added = this.paused.pause(pids);
+      const [xServerPid, compositor] = await Promise.all([this.xServerPidNow(), this.compositorPid(conn).catch(() => null)]);
+      if (this.wanted.lockMessage === null) return;
+      const trustCompositor = this.fruitlessEscalations < compositorTrustedEscalations;
+      const request = { xClientPids: pids, xServerPid, sessionUid: this.userUid };
+      let added = await this.paused.pause({ ...request, keepRunningPids: compositor !== null && trustCompositor ? [compositor] : [] });
+      if (added === 0) {
+        // Nothing new to pause, yet the lock was lost again (escalations follow losses).
+        this.fruitlessEscalations++;
+        if (compositor !== null && this.fruitlessEscalations === compositorTrustedEscalations) {
+          // Everything else is paused and the lock is still being fought: what we spared fights it.
+          this.lockLog.line(`lock.compositor-paused pid=${compositor} reason="the lock is still being fought with every other program paused"`);
+          added = await this.paused.pause({ ...request, keepRunningPids: [] });
+        }
+      }
       if (added > 0) this.lockScreen?.requestCheck(0);
     })().finally(() => {
       this.escalating = null;
     });
     return this.escalating;
+  }
+
+  /**
+   * The X server's PID (never paused), found by its socket (x-server.ts) and kept while that
+   * process lives; null for a remote display or when it cannot be seen.
+   */
+  private async xServerPidNow(): Promise<number | null> {
+    const known = this.xServer;
+    if (known) {
+      const now = await readProcess(known.pid);
+      if (now && now.startTicks === known.startTicks) return known.pid;
+      this.xServer = null;
+    }
+    const number = localDisplayNumber(this.display);
+    if (number === null) return null;
+    const found = await findXServerProcess(number).catch(() => null);
+    const entry = found ? await readProcess(found.pid) : null;
+    if (!found || !entry) {
+      this.lockLog.line(`lock.x-server-unknown display=${this.display} reason="no process seen holding the display's socket"`);
+      return null;
+    }
+    this.xServer = { pid: found.pid, startTicks: entry.startTicks };
+    return found.pid;
+  }
+
+  /**
+   * The compositing manager's PID: the process of the client owning the _NET_WM_CM_S0 selection,
+   * as the X server reports it (X-Resource; a window property like _NET_WM_PID could say anything).
+   */
+  private async compositorPid(conn: XConnection): Promise<number | null> {
+    const owner = await conn.selectionOwner(await conn.internAtom('_NET_WM_CM_S0'));
+    if (!owner) return null;
+    const ids = await conn.clientIds(owner);
+    return ids?.find((c) => c.pid !== null)?.pid ?? null;
   }
 
   private async breakGrabs(conn: XConnection, action: GrabBreakAction): Promise<boolean> {
@@ -505,6 +697,7 @@ export class LinuxDesktop implements SessionDesktop {
   /** The lock ended (or the agent stops): resume paused programs and close the episode. */
   private endContest(reason: string): void {
     this.escalationDue = false;
+    this.fruitlessEscalations = 0;
     this.paused.resumeAll(reason);
     this.contest.end();
     this.lockLog.end();
@@ -560,6 +753,7 @@ export class LinuxDesktop implements SessionDesktop {
         this.picture(`lock\n${title}\n${text}\n${width}x${height}`, () => renderLockPanel({ title, message: text, screenWidth: width, screenHeight: height })),
     };
     await lock.engage(content, this.screens);
+    if (lock.engaged && lock === this.lockScreen && this.wanted.lockMessage !== null) this.lockIsUp();
   }
 
   private async applyIndicator(): Promise<void> {

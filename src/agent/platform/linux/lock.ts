@@ -64,6 +64,9 @@ export const inputSettleMaxMs = 2_000;
 export const remapWaitMs = 1_000;
 export const remapPollMs = 20;
 
+/** Windows named in "raised above" log lines per lock, at most (a client creating windows in a loop must not grow the set). */
+export const maxReportedAbove = 64;
+
 export interface LockContent {
   /** Picture of the panel for a monitor of this size (cached by the caller). */
   panelFor(width: number, height: number): Promise<ServerImage>;
@@ -77,10 +80,11 @@ export interface LockDeps {
   /** Every window of ours (badge, message): never unmapped when breaking a foreign grab. */
   ownWindows: () => number[];
   /**
-   * Windows unmapped to break a foreign grab, mapped back on unlock. Owned by the caller so the
-   * list survives a reconnect (after xkill) and the next unlock still restores them.
+   * Windows unmapped to break a foreign grab, mapped back on unlock (in the order they were
+   * hidden). Owned by the caller so the set survives a reconnect (after xkill) and the next
+   * unlock still restores them.
    */
-  hiddenWindows: number[];
+  hiddenWindows: Set<number>;
   /** Something took the lock away without us asking (counted by the desktop's LockContest). */
   onLoss: (kind: LockLoss) => void;
   /** Whether keyboard and pointer are out of the lock's hands changed (see ScreenLock.inputProblem). */
@@ -147,7 +151,7 @@ export class ScreenLock {
   private focusBefore: SavedFocus | null = null;
   /** Top-level windows created since our last raise: they sit above the cover until we raise it again. */
   private readonly createdAbove = new Set<number>();
-  /** Windows we already logged raising the cover above (one log line each, not one per tick). */
+  /** Windows we already logged raising the cover above (one log line each, not one per tick; forgotten on unlock). */
   private readonly reportedAbove = new Set<number>();
 
   constructor(
@@ -224,7 +228,8 @@ export class ScreenLock {
       this.conn.ungrabKeyboard();
       this.conn.ungrabPointer();
       // Back in their old stacking places (an unmapped window keeps its place), under the cover until it goes.
-      const hidden = this.deps.hiddenWindows.splice(0);
+      const hidden = [...this.deps.hiddenWindows];
+      this.deps.hiddenWindows.clear();
       for (const wid of hidden) this.conn.mapWindow(wid);
       if (this.cover !== null) this.conn.destroyWindow(this.cover);
       // A window manager maps a hidden window again in its own time (MapRequest, new frame) and may
@@ -241,6 +246,7 @@ export class ScreenLock {
       this.blockedSince = null;
       this.breakFailedAt = null;
       this.createdAbove.clear();
+      this.reportedAbove.clear();
       this.wakeSettleWaiters();
       if (this.pointerBefore) this.conn.warpPointer(this.pointerBefore.x, this.pointerBefore.y);
       this.pointerBefore = null;
@@ -254,6 +260,8 @@ export class ScreenLock {
     this.stopTimers();
     this.cover = null;
     this.panels = [];
+    this.createdAbove.clear();
+    this.reportedAbove.clear();
     this.wakeSettleWaiters();
   }
 
@@ -557,7 +565,7 @@ export class ScreenLock {
     let result: (GrabResult & { hidden: number }) | null = null;
     const hide = async (wid: number): Promise<boolean> => {
       this.conn.unmapWindow(wid);
-      if (!this.deps.hiddenWindows.includes(wid)) this.deps.hiddenWindows.push(wid);
+      this.deps.hiddenWindows.add(wid);
       hidden++;
       result = { ...(await this.tryGrab(cover)), hidden };
       return result.keyboard === grabStatus.success && result.pointer === grabStatus.success;
@@ -629,7 +637,7 @@ export class ScreenLock {
     // Raising is idempotent and cheap; a window the server pins above everything (a compositor's
     // overlay) just stays there, and our own raise events are ignored, so this cannot loop.
     this.conn.raiseWindow(cover);
-    if (!ours && !this.reportedAbove.has(top)) {
+    if (!ours && !this.reportedAbove.has(top) && this.reportedAbove.size < maxReportedAbove) {
       this.reportedAbove.add(top);
       this.deps.log(`lock.raised-above window=${top}`);
     }

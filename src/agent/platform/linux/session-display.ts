@@ -2,11 +2,15 @@
 // the active local X session logind knows of, else the one X server running on this PC; and the
 // Xauthority file that lets the agent in (the X server's own -auth file, which display managers
 // give it, or the session's $XAUTHORITY). Reading the facts (files under /tmp and /proc,
-// loginctl) is kept apart from choosing among them, so the choice is unit-tested.
+// loginctl) is kept apart from choosing among them, so the choice is unit-tested. The X server is
+// the process holding the display's socket (x-server.ts), never whatever PID a lock file names;
+// files and /proc entries of the student's processes are read with readUntrustedFile.
 
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readUntrustedFile } from './untrusted-file.js';
+import { findXServerProcess, type XServerSearchDirs } from './x-server.js';
 
 /** loginctl is a local D-Bus call; if it takes longer than this, do without it. */
 export const loginctlTimeoutMs = 2_000;
@@ -31,6 +35,8 @@ export interface LoginSession {
   remote: boolean;
   state: string;
   user: string;
+  /** The user's numeric id (logind's User=), or null when not given. */
+  uid: number | null;
   leader: number;
 }
 
@@ -88,11 +94,14 @@ function displayNumber(display: string): number | null {
 
 // ---- reading the facts ------------------------------------------------------------------------
 
-/** X servers with a socket in /tmp/.X11-unix, a lock file naming their pid, and that pid alive. */
-export function readXServers(tmpDir = '/tmp', procDir = '/proc'): XServer[] {
+/** Environments larger than this are not read (a session's is a few kilobytes). */
+export const maxEnvironBytes = 256 * 1024;
+
+/** X servers with a socket in /tmp/.X11-unix and a live process holding it (see x-server.ts). */
+export async function readXServers(dirs: XServerSearchDirs = { proc: '/proc', tmp: '/tmp' }): Promise<XServer[]> {
   let sockets: string[];
   try {
-    sockets = readdirSync(join(tmpDir, '.X11-unix'));
+    sockets = await readdir(join(dirs.tmp, '.X11-unix'));
   } catch {
     return [];
   }
@@ -100,14 +109,9 @@ export function readXServers(tmpDir = '/tmp', procDir = '/proc'): XServer[] {
   for (const name of sockets) {
     const m = /^X(\d+)$/.exec(name);
     if (!m) continue;
-    try {
-      const pid = Number(readFileSync(join(tmpDir, `.X${m[1]}-lock`), 'latin1').trim());
-      if (!Number.isInteger(pid) || pid <= 1) continue;
-      const args = readFileSync(join(procDir, String(pid), 'cmdline'), 'latin1').split('\0').filter(Boolean);
-      servers.push({ number: Number(m[1]), pid, args });
-    } catch {
-      // a stale socket (no lock file, or the server is gone)
-    }
+    // A stale socket (the server is gone) has no process holding it.
+    const server = await findXServerProcess(Number(m[1]), dirs);
+    if (server) servers.push({ number: Number(m[1]), pid: server.pid, args: server.args });
   }
   return servers;
 }
@@ -128,6 +132,7 @@ export function parseSession(id: string, text: string): LoginSession {
     remote: props.get('Remote') === 'yes',
     state: props.get('State') ?? '',
     user: props.get('Name') ?? '',
+    uid: /^\d+$/.test(props.get('User') ?? '') ? Number(props.get('User')) : null,
     leader: Number(props.get('Leader') ?? 0),
   };
 }
@@ -148,16 +153,18 @@ export async function readSessions(): Promise<LoginSession[]> {
     .slice(0, maxSessionsExamined);
   const sessions: LoginSession[] = [];
   for (const id of ids) {
-    const text = await run('loginctl', ['show-session', id, '-p', 'Type', '-p', 'Display', '-p', 'Active', '-p', 'Remote', '-p', 'State', '-p', 'Name', '-p', 'Leader']);
+    const text = await run('loginctl', ['show-session', id, '-p', 'Type', '-p', 'Display', '-p', 'Active', '-p', 'Remote', '-p', 'State', '-p', 'Name', '-p', 'User', '-p', 'Leader']);
     if (text) sessions.push(parseSession(id, text));
   }
   return sessions;
 }
 
-export function readEnviron(pid: number, procDir = '/proc'): Record<string, string> | null {
+/** The environment of a process (the session leader may be the student's own shell), or null. */
+export async function readEnviron(pid: number, procDir = '/proc'): Promise<Record<string, string> | null> {
   try {
     const env: Record<string, string> = {};
-    for (const entry of readFileSync(join(procDir, String(pid), 'environ'), 'latin1').split('\0')) {
+    const text = (await readUntrustedFile(join(procDir, String(pid), 'environ'), maxEnvironBytes)).toString('latin1');
+    for (const entry of text.split('\0')) {
       const eq = entry.indexOf('=');
       if (eq > 0) env[entry.slice(0, eq)] = entry.slice(eq + 1);
     }
@@ -167,9 +174,37 @@ export function readEnviron(pid: number, procDir = '/proc'): Record<string, stri
   }
 }
 
+/** Whether `path` exists, asked off the event loop; a path that does not answer in time does not count. */
+async function existsSoon(path: string, timeoutMs = loginctlTimeoutMs): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+    timer.unref();
+  });
+  const asked = access(path).then(
+    () => true,
+    () => false,
+  );
+  try {
+    return await Promise.race([asked, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The display this PC's student sees, from the live system; null when there is none. */
 export async function findSessionDisplay(): Promise<FoundDisplay | null> {
-  const servers = readXServers();
+  const servers = await readXServers();
   if (servers.length === 0) return null;
-  return chooseDisplay({ servers, sessions: await readSessions(), environOf: (pid) => readEnviron(pid), fileExists: existsSync });
+  const sessions = await readSessions();
+  // Facts are gathered first (asynchronously), then chosen among (synchronously, unit-tested).
+  const environs = new Map<number, Record<string, string> | null>();
+  for (const s of sessions) if (s.type === 'x11' && s.leader > 1 && !environs.has(s.leader)) environs.set(s.leader, await readEnviron(s.leader));
+  const candidates = [
+    ...servers.map((s) => (s.args.includes('-auth') ? s.args[s.args.indexOf('-auth') + 1] : undefined)),
+    ...[...environs.values()].map((env) => env?.['XAUTHORITY']),
+  ].filter((f): f is string => typeof f === 'string' && f.length > 0);
+  const existing = new Set<string>();
+  for (const file of candidates) if (await existsSoon(file)) existing.add(file);
+  return chooseDisplay({ servers, sessions, environOf: (pid) => environs.get(pid) ?? null, fileExists: (f) => existing.has(f) });
 }

@@ -6,9 +6,10 @@
 // after `replyTimeoutMs`.
 
 import { EventEmitter } from 'node:events';
-import { accessSync, closeSync, constants, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { accessSync, closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { readCookie } from './xauthority.js';
+import type { XCookie } from './xauthority.js';
 
 /** How long an X request may wait for its reply before we call the display unusable. */
 export const replyTimeoutMs = 5_000;
@@ -240,25 +241,32 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
   }
 
   /**
-   * Connects to `display` (":0", ":1.0", …), with the cookie of `xauthority` when given (else the
-   * package reads $XAUTHORITY or ~/.Xauthority). Rejects with a message IT staff can act on.
+   * Connects to `display` (":0", ":1.0", …) with `auth` when given (else the package reads
+   * $XAUTHORITY or ~/.Xauthority). Rejects with an XConnectError IT staff can act on; its
+   * `refused` tells a server that turned our cookie down from one that is not there.
    */
-  static open(display: string, options: { xauthority?: string } = {}): Promise<XConnection> {
+  static open(display: string, options: { auth?: XCookie } = {}): Promise<XConnection> {
     return new Promise((resolve, reject) => {
       let settled = false;
-      const fail = (why: string): void => {
+      let client: RawClient | undefined;
+      const fail = (why: string, refused = false): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        reject(new Error(`cannot use X display ${display}: ${why}`));
+        // A connection that failed (or took too long) during setup is of no use: never leave its
+        // socket open, or a reconnect loop would use up the X server's client slots.
+        try {
+          client?.terminate();
+        } catch {
+          // already gone
+        }
+        reject(new XConnectError(`cannot use X display ${display}: ${why}`, refused));
       };
       const timer = setTimeout(() => fail(`no answer within ${connectTimeoutMs} ms`), connectTimeoutMs);
       const sharedMemory = sharedMemoryProvider();
-      let client: RawClient;
       try {
-        const auth = options.xauthority ? readCookie(options.xauthority, display) : undefined;
-        client = loadX11().createClient({ display, shm: sharedMemory.provider ?? 'off', ...(auth ? { auth } : {}) }, (err, raw) => {
-          if (err) return fail(describeConnectError(err));
+        client = loadX11().createClient({ display, shm: sharedMemory.provider ?? 'off', ...(options.auth ? { auth: options.auth } : {}) }, (err, raw) => {
+          if (err) return fail(describeConnectError(err), isRefusal(err));
           if (settled) {
             raw.client.terminate();
             return;
@@ -270,7 +278,7 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
             () => resolve(conn),
             (e: unknown) => {
               conn.close();
-              reject(new Error(`cannot use X display ${display}: ${(e as Error).message}`));
+              reject(new XConnectError(`cannot use X display ${display}: ${(e as Error).message}`, false));
             },
           );
         });
@@ -278,7 +286,8 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
         fail((e as Error).message);
         return;
       }
-      client.on('error', (err: Error) => fail(describeConnectError(err)));
+      // Before setup completes only (fail ignores the rest): later errors are the XConnection's.
+      client.on('error', (err: Error) => fail(describeConnectError(err), isRefusal(err)));
     });
   }
 
@@ -606,11 +615,17 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
 
   // ---- extensions ------------------------------------------------------------------------
 
+  /** The window owning a selection (e.g. _NET_WM_CM_S0, held by the compositing manager); 0 when none. */
+  selectionOwner(selection: number): Promise<number> {
+    return this.call<number>('GetSelectionOwner', selection);
+  }
+
   /**
    * X-Resource: every client of the server with its process id (LocalClientPID, known for
-   * clients on this machine). Null without X-Resource 1.2.
+   * clients on this machine; the server learns it from the socket, the client cannot choose it),
+   * or only the client owning resource `of` (any XID of it). Null without X-Resource 1.2.
    */
-  clientIds(): Promise<XClientId[] | null> {
+  clientIds(of = 0): Promise<XClientId[] | null> {
     const res = this.extensions.res;
     if (!res || this.closedReason) return Promise.resolve(null);
     type RawId = { client: number; mask: number; value: number[] };
@@ -632,7 +647,7 @@ export class XConnection extends EventEmitter<{ event: [XEvent]; closed: [Closed
       this.pending.add(onClose);
       try {
         // client 0 = every client; mask LocalClientPID (2) and ClientXID (1) so clients without a PID are listed too.
-        (res['QueryClientIds'] as (specs: Array<{ client: number; mask: number }>, cb: XCallback<RawId[]>) => void)([{ client: 0, mask: 3 }], (err, ids) => {
+        (res['QueryClientIds'] as (specs: Array<{ client: number; mask: number }>, cb: XCallback<RawId[]>) => void)([{ client: of, mask: 3 }], (err, ids) => {
           done(err ?? null, ids);
           return true;
         });
@@ -845,14 +860,41 @@ interface SharedMemoryProvider {
 
 /** Where shared segments live: a tmpfs every Linux has. */
 const sharedMemoryDir = '/dev/shm';
-let segmentCounter = 0;
 
 /**
- * MIT-SHM segments as files on /dev/shm, unlinked at once (so nothing is left behind even after a
- * crash), read back with pread. The package's own provider works the same way but closes a
- * segment's descriptor only when the server answers its Detach, which a killed connection never
- * does: every reconnect would leak a descriptor and a band of memory. Ours tracks the segments of
- * the connection and closes them when it closes. Null provider when /dev/shm is not writable.
+ * Creates the file behind one MIT-SHM segment in `dir` and returns its open descriptor; the name
+ * is gone before this returns. /dev/shm is writable by every account, and the agent runs as root:
+ * a predictable name would let a student put a symlink there (root would truncate the file it
+ * points to) or a file of their own (they could then forge the teacher's thumbnail). So: a random
+ * name, O_CREAT|O_EXCL|O_NOFOLLOW (never an existing file, never a link), mode 0600, an fstat
+ * check that the file is ours and has no other name, and unlinked at once: the X server gets the
+ * descriptor itself (ShmAttachFd), never the name.
+ */
+export function createSegmentFile(size: number, dir = sharedMemoryDir, name = `safelab-x11-${randomBytes(16).toString('hex')}`): number {
+  const path = `${dir}/${name}`;
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW | constants.O_NOCTTY, 0o600);
+  try {
+    unlinkSync(path);
+    const stat = fstatSync(fd);
+    const ownUid = process.getuid?.();
+    if (!stat.isFile() || stat.nlink !== 0 || (ownUid !== undefined && stat.uid !== ownUid) || (stat.mode & 0o077) !== 0) {
+      throw new Error(`the shared-memory file ${path} is not the private file we created`);
+    }
+    ftruncateSync(fd, size);
+    return fd;
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+}
+
+/**
+ * MIT-SHM segments as unlinked files on /dev/shm (see createSegmentFile: nothing is left behind
+ * even after a crash), read back with pread. The package's own provider works the same way but
+ * closes a segment's descriptor only when the server answers its Detach, which a killed connection
+ * never does: every reconnect would leak a descriptor and a band of memory. Ours tracks the
+ * segments of the connection and closes them when it closes. Null provider when /dev/shm is not
+ * writable.
  */
 function sharedMemoryProvider(): { provider: SharedMemoryProvider | null; segments: Set<ProviderSegment> } {
   const segments = new Set<ProviderSegment>();
@@ -865,14 +907,7 @@ function sharedMemoryProvider(): { provider: SharedMemoryProvider | null; segmen
     flavor: 'fd',
     zeroCopy: false,
     create(size) {
-      const path = `${sharedMemoryDir}/safelab-x11-${process.pid}-${segmentCounter++}`;
-      const fd = openSync(path, 'w+', 0o600);
-      try {
-        ftruncateSync(fd, size);
-      } finally {
-        unlinkSync(path);
-      }
-      const seg = { size, fd, buffer: Buffer.alloc(size) };
+      const seg = { size, fd: createSegmentFile(size), buffer: Buffer.alloc(size) };
       segments.add(seg);
       return seg;
     },
@@ -913,6 +948,22 @@ function forgetOtherServersAtoms(raw: RawClient): void {
   const predefined = Object.entries(shared).filter(([, id]) => id <= lastPredefinedAtom);
   raw['atoms'] = Object.fromEntries(predefined);
   raw['atom_names'] = Object.fromEntries(predefined.map(([name, id]) => [id, name]));
+}
+
+/** Connecting failed; `refused`: the X server answered and turned us down (a wrong or outdated cookie). */
+export class XConnectError extends Error {
+  constructor(
+    message: string,
+    readonly refused: boolean,
+  ) {
+    super(message);
+    this.name = 'XConnectError';
+  }
+}
+
+/** The server hangs up on (EPIPE/ECONNRESET) or answers "Failed" to a client whose cookie it does not accept. */
+function isRefusal(err: Error & { code?: string }): boolean {
+  return err.code === 'EPIPE' || err.code === 'ECONNRESET' || /authori[sz]ation|cookie|X server connection failed/i.test(err.message);
 }
 
 function describeConnectError(err: Error & { code?: string }): string {

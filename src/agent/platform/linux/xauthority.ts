@@ -2,16 +2,31 @@
 // (the X server's own -auth file, or the session's ~/.Xauthority) for one display number. The
 // `x11` package only reads $XAUTHORITY or ~/.Xauthority of the process; a service finds the
 // session's file itself (session-display.ts) and hands the cookie over explicitly.
+//
+// The session's file belongs to the student, who may delete it, rename it, or put a FIFO, a
+// symlink or a huge file in its place. So the agent reads it as little as possible (desktop.ts
+// keeps the cookie after the first connection that worked), and only with readUntrustedFile.
 
-import { readFileSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readUntrustedFile } from './untrusted-file.js';
 
 /** Xauthority files hold a few entries; anything bigger than this is not one. */
 export const maxXauthorityBytes = 64 * 1024;
+
+/** Reading an Xauthority file (a few hundred bytes on a local disk) that takes longer than this is not going to work. */
+export const xauthorityReadTimeoutMs = 2_000;
 
 export interface XauthEntry {
   family: number;
   address: string;
   display: string;
+  name: string;
+  data: string;
+}
+
+/** A cookie as the X server checks it (auth protocol name and its secret bytes as latin1). */
+export interface XCookie {
   name: string;
   data: string;
 }
@@ -44,29 +59,68 @@ export function parseXauthority(buf: Buffer): XauthEntry[] {
   return entries;
 }
 
+/** The binary Xauthority format of `entries` (what parseXauthority reads). */
+export function encodeXauthority(entries: readonly XauthEntry[]): Buffer {
+  const field = (text: string): Buffer => {
+    const bytes = Buffer.from(text, 'latin1');
+    const length = Buffer.alloc(2);
+    length.writeUInt16BE(bytes.length);
+    return Buffer.concat([length, bytes]);
+  };
+  return Buffer.concat(
+    entries.map((e) => {
+      const family = Buffer.alloc(2);
+      family.writeUInt16BE(e.family);
+      return Buffer.concat([family, field(e.address), field(e.display), field(e.name), field(e.data)]);
+    }),
+  );
+}
+
 /**
  * The MIT-MAGIC-COOKIE-1 entry for display number `displayNumber` (or for any display), local or
  * wildcard first. Null when the file has none.
  */
-export function cookieFor(entries: readonly XauthEntry[], displayNumber: string): { name: string; data: string } | null {
+export function cookieFor(entries: readonly XauthEntry[], displayNumber: string): XCookie | null {
   const usable = entries.filter((e) => e.name === 'MIT-MAGIC-COOKIE-1' && (e.display === displayNumber || e.display === ''));
   const rank = (e: XauthEntry): number => (e.family === xauthFamily.local || e.family === xauthFamily.wild ? 0 : 1);
   const best = [...usable].sort((a, b) => rank(a) - rank(b))[0];
   return best ? { name: best.name, data: best.data } : null;
 }
 
-/** Reads `file` and picks the cookie for `display` (":0", ":0.0"); throws a readable error. */
-export function readCookie(file: string, display: string): { name: string; data: string } {
-  const number = /:(\d+)(?:\.\d+)?$/.exec(display)?.[1];
-  if (number === undefined) throw new Error(`"${display}" is not an X display name`);
+/** The display number of ":0", ":1.0", "unix:2"; null for anything else. */
+export function displayNumberOf(display: string): string | null {
+  return /^(?:unix)?:(\d+)(?:\.\d+)?$/.exec(display.trim())?.[1] ?? null;
+}
+
+/** Reads `file` and picks the cookie for `display` (":0", ":0.0"); rejects with a readable error. */
+export async function readCookie(file: string, display: string): Promise<XCookie> {
+  const number = displayNumberOf(display);
+  if (number === null) throw new Error(`"${display}" is not an X display name`);
   let buf: Buffer;
   try {
-    buf = readFileSync(file);
+    buf = await readUntrustedFile(file, maxXauthorityBytes, xauthorityReadTimeoutMs);
   } catch (e) {
-    throw new Error(`cannot read the Xauthority file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`cannot read the Xauthority file ${file}: ${(e as Error).message}`);
   }
-  if (buf.length > maxXauthorityBytes) throw new Error(`${file} is not an Xauthority file (${buf.length} bytes)`);
   const cookie = cookieFor(parseXauthority(buf), number);
   if (!cookie) throw new Error(`${file} holds no MIT-MAGIC-COOKIE-1 for display :${number}`);
   return cookie;
+}
+
+/**
+ * Writes `cookie` for display `display` to `dir`/Xauthority (mode 0600, written whole then renamed
+ * into place) and returns its path: the file the X tools we run (xkbcomp, setxkbmap) and
+ * node-screenshots read, so they keep working when the student removes their own file. `dir`
+ * must be a directory only the agent's account can write.
+ */
+export async function writePrivateXauthority(dir: string, display: string, cookie: XCookie): Promise<string> {
+  const number = displayNumberOf(display);
+  if (number === null) throw new Error(`"${display}" is not an X display name`);
+  const file = join(dir, 'Xauthority');
+  const temp = `${file}.${process.pid}.tmp`;
+  await rm(temp, { force: true });
+  // The wildcard family matches whatever host name libXau looks up.
+  await writeFile(temp, encodeXauthority([{ family: xauthFamily.wild, address: '', display: number, ...cookie }]), { mode: 0o600, flag: 'wx' });
+  await rename(temp, file);
+  return file;
 }

@@ -1,11 +1,12 @@
 // One student PC: its live screen (only during a lesson; always the whole desktop, with the time it
 // was taken while the PC is watched large one monitor at a time), name, user, online/locked state, a
 // warning when it does not filter the web, when programs can go round its filter, or when its lock
-// does not hold (a student fighting it, input not captured), and during a lesson how often the
-// filter blocked it.
+// does not hold (a student fighting it, input not captured, the lock not on screen), and during a
+// lesson how often the filter blocked it.
 // The checkbox selects it (Space or Enter); a click on the screen does the same with a mouse.
 import type { KeyboardEvent } from 'react';
 import type { Machine } from '../../../shared/api/contract.js';
+import type { LockIssue } from '../../../shared/protocol/messages.js';
 import { Icon } from '../../components/Icon.js';
 import { useText } from '../../i18n/use-text.js';
 import { useBlocked } from '../../state/blocked.js';
@@ -17,6 +18,13 @@ import { useSelection } from '../../state/selection.js';
 import { isFilterBypassable, isFilterProblem, machineFilterReason, machineFilterStateText, machineFilterWarning } from '../filtering/filter-text.js';
 import { isTilePictureHeld, useThumbnails } from '../../state/thumbnails.js';
 import { formatClock } from '../../format/format.js';
+
+/** The chip a lock issue shows on the tile (text and hover hint). */
+const lockIssueText: Record<LockIssue, { chip: string; hint: string }> = {
+  'input-not-captured': { chip: 'ui.tile.lockInputFree', hint: 'ui.tile.lockInputFreeHint' },
+  contested: { chip: 'ui.tile.lockContested', hint: 'ui.tile.lockContestedHint' },
+  'lock-down': { chip: 'ui.tile.lockDown', hint: 'ui.tile.lockDownHint' },
+};
 
 export function MachineTile({ machine, lessonActive }: { machine: Machine; lessonActive: boolean }) {
   const t = useText();
@@ -88,10 +96,10 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
                 className="tile-chip warn"
                 data-testid="lock-warning"
                 data-issue={lockIssue}
-                title={t(lockIssue === 'contested' ? 'ui.tile.lockContestedHint' : 'ui.tile.lockInputFreeHint')}
+                title={t(lockIssueText[lockIssue].hint)}
               >
                 <Icon name="warning" size={13} />
-                {t(lockIssue === 'contested' ? 'ui.tile.lockContested' : 'ui.tile.lockInputFree')}
+                {t(lockIssueText[lockIssue].chip)}
               </span>
             )}
             {filterProblem && filter && (
