@@ -284,6 +284,9 @@ export class Agent implements ConnectionHandlers {
         try {
           await desktop.lock(command.message);
         } catch (error) {
+          // The PC stays unlocked, as the teacher is told: the desktop must not put this lock up
+          // on its own later (when the X server comes back) behind the console's back.
+          if (!this.state.locked) await desktop.unlock().catch(() => undefined);
           // Whatever the platform, a lock that did not come up (the X server gone, a session that
           // does not answer) is one failure the teacher can read (ui.result.reason.lockNotShown);
           // the desktop's own words travel as the detail for IT staff.

@@ -284,6 +284,8 @@ describe('agent core', () => {
     });
     expect(lockNotShownCode).toBe('lock-not-shown');
     expect(saved.some((state) => state.locked)).toBe(false);
+    // The desktop forgets the lock it could not show, so it never comes up later unasked.
+    expect(desktop.calls).toContain('unlock');
   });
 
   it('tells the console when a student starts fighting the lock, and when the lock is gone', async () => {
