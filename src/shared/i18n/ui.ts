@@ -207,6 +207,9 @@ export const uiCatalogue: Catalogue = {
     'ui.tile.lockContestedHint': 'Các chương trình của học sinh được tạm dừng cho đến khi mở khoá.',
     'ui.tile.lockInputFree': 'Khoá chưa chặn được bàn phím và chuột',
     'ui.tile.lockInputFreeHint': 'Một chương trình khác đang giữ bàn phím hoặc chuột; học sinh vẫn có thể gõ hoặc bấm.',
+    'ui.tile.desktopProblem.desktop-unavailable': 'Không điều khiển được màn hình máy này',
+    'ui.tile.desktopProblem.desktop-unavailableHint':
+      'SafeLab chưa mở được phiên đồ hoạ của máy (máy đang khởi động, màn hình đăng nhập Wayland, hoặc tệp Xauthority hỏng) và đang tự thử lại. Khoá màn hình, xem màn hình và tin nhắn chưa dùng được; bộ lọc web vẫn chạy. Nếu kéo dài, hãy báo bộ phận IT.',
     'ui.details.webFilter': 'Lọc web',
     'ui.details.webProfile': 'Mức lọc đang áp dụng',
     'ui.details.dnsFilter': 'Bộ lọc DNS',
@@ -621,6 +624,9 @@ export const uiCatalogue: Catalogue = {
     'ui.tile.lockContestedHint': 'The student’s programs are paused until you unlock.',
     'ui.tile.lockInputFree': 'The lock could not block the keyboard and mouse',
     'ui.tile.lockInputFreeHint': 'Another program holds the keyboard or mouse; the student can still type or click.',
+    'ui.tile.desktopProblem.desktop-unavailable': 'SafeLab cannot control this PC’s screen',
+    'ui.tile.desktopProblem.desktop-unavailableHint':
+      'SafeLab could not open the PC’s graphical session yet (still starting, a Wayland login screen, or a broken Xauthority file) and keeps trying. Locking, screen pictures and messages do not work meanwhile; the web filter still runs. If it lasts, tell IT staff.',
     'ui.details.webFilter': 'Web filtering',
     'ui.details.webProfile': 'Profile in force',
     'ui.details.dnsFilter': 'DNS filter',

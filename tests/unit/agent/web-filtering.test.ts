@@ -1,6 +1,6 @@
 // The agent's web-filtering feature: chunked list transfer, checksum, profile switch, blocked reports.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, promises as fs, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promises as dnsPromises } from 'node:dns';
@@ -8,7 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeFilterChunks, filterChunkBytes } from '../../../src/shared/protocol/frame.js';
 import { ProtocolError } from '../../../src/shared/protocol/errors.js';
 import type { AgentMessage } from '../../../src/shared/protocol/messages.js';
+import { MatcherStore } from '../../../src/agent/dns/matcher-store.js';
 import { startWebFilter, type WebFilter } from '../../../src/agent/dns/web-filter.js';
+import { translate } from '../../../src/shared/i18n/index.js';
 import { WebFiltering, WebFilteringError } from '../../../src/agent/web-filtering.js';
 import { compileTestList, lessonProfile, schoolProfile } from '../dns/lists.js';
 
@@ -122,5 +124,49 @@ describe('agent web filtering', () => {
       ['casino.test', 'gambling'],
     ]);
     expect(Object.keys(report.attempts[0]!).sort()).toEqual(['category', 'name', 'time']);
+  });
+});
+
+describe('agent web filtering with a saved list it cannot read', () => {
+  it('claims no list, says why (another version vs damaged), and the problem ends once the console’s list is in', async () => {
+    const list = compileTestList();
+    for (const [damage, code] of [
+      ['version', 'list-format-unsupported'],
+      ['bytes', 'list-corrupt'],
+    ] as const) {
+      const dir = mkdtempSync(join(tmpdir(), 'safelab-webfiltering-saved-'));
+      try {
+        const store = new MatcherStore({ dataDir: dir });
+        await store.install(list, schoolProfile());
+        const file = await fs.readFile(store.savedFilePath);
+        const blobAt = (12 + file.readUInt32LE(8) + 7) & ~7;
+        if (damage === 'version') file.writeUInt16LE(1, blobAt + 4);
+        else file[file.length - 1] ^= 0xff;
+        await fs.writeFile(store.savedFilePath, file);
+
+        const filter = await startWebFilter({ dataDir: dir, listen: [{ host: '127.0.0.1', port: 0 }], upstreams: [] });
+        // state.json still remembers the list it had: the console must not be told it is here.
+        const feature = new WebFiltering({ webFilter: filter, initial: { listSha256: sha256(list), profileId: 'thcs', mode: 'filtered' }, log: () => {} });
+        try {
+          const state = feature.state()!;
+          expect(state.listSha256).toBeUndefined();
+          expect(state.profileId).toBeUndefined();
+          expect(state.problem).toEqual({ code, detail: expect.stringMatching(/waiting for the console to send its list/) });
+          expect(translate('vi', `filtering.reason.${code}`)).not.toBe(`filtering.reason.${code}`);
+          expect(translate('en', `filtering.reason.${code}`)).toMatch(/sends the list again as soon as the PC connects/);
+          // A profile switch over the list it does not hold is refused: the console sends the list.
+          await expect(feature.apply({ name: 'setFilter', profile: schoolProfile(), list: { sha256: sha256(list), bytes: list.byteLength } })).rejects.toMatchObject({ code: 'filter-list-missing' });
+          for (const frame of encodeFilterChunks(3, list)) feature.onChunk(frame);
+          await feature.apply({ name: 'setFilter', profile: schoolProfile(), list: { sha256: sha256(list), bytes: list.byteLength, transferId: 3 } });
+          expect(feature.state()).toMatchObject({ listSha256: sha256(list), profileId: 'thcs' });
+          expect(feature.state()!.problem).toBeUndefined();
+        } finally {
+          feature.close();
+          await filter.stop();
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
   });
 });
