@@ -87,9 +87,13 @@ export class WebFiltering {
     const state: AgentFilterState = status.active ? { ...this.current, listening } : { listening };
     const guard = status.resolverGuard;
     const listProblem = status.active ? undefined : savedListProblems[status.startedFrom];
+    // A resolv.conf that goes round systemd-resolved still sends its programs' queries to other
+    // machines, which the firewall in force redirects to the filter: no hole then.
+    const firewallInForce = status.firewall !== null && status.firewall.problem === null;
+    const guardProblem = guard?.problem && !(guard.problem.code === 'resolver-bypassed' && firewallInForce) ? guard.problem : null;
     // The resolver's problem first: with it, nothing is filtered; then a missing list (only the
     // built-in rules); without the firewall, what asks the system resolver still is filtered.
-    if (guard?.problem) state.problem = { code: guard.problem.code, detail: guard.problem.detail };
+    if (guardProblem) state.problem = { code: guardProblem.code, detail: guardProblem.detail };
     else if (listProblem) state.problem = { ...listProblem };
     else if (status.firewall?.problem) state.problem = { code: status.firewall.problem.code, detail: status.firewall.problem.detail };
     if (guard?.drift) state.resolverDrift = { ...guard.drift };

@@ -9,7 +9,7 @@ import { encodeFilterChunks, filterChunkBytes } from '../../../src/shared/protoc
 import { ProtocolError } from '../../../src/shared/protocol/errors.js';
 import type { AgentMessage } from '../../../src/shared/protocol/messages.js';
 import { MatcherStore } from '../../../src/agent/dns/matcher-store.js';
-import { startWebFilter, type WebFilter } from '../../../src/agent/dns/web-filter.js';
+import { startWebFilter, type WebFilter, type WebFilterStatus } from '../../../src/agent/dns/web-filter.js';
 import { translate } from '../../../src/shared/i18n/index.js';
 import { WebFiltering, WebFilteringError } from '../../../src/agent/web-filtering.js';
 import { compileTestList, lessonProfile, schoolProfile } from '../dns/lists.js';
@@ -168,5 +168,48 @@ describe('agent web filtering with a saved list it cannot read', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     }
+  });
+});
+
+describe('what the agent says about its protection', () => {
+  /** A filter whose status is all this feature reads to say whether the PC is protected. */
+  function filterWith(overrides: Partial<WebFilterStatus>): WebFilter {
+    const status: WebFilterStatus = {
+      listening: [{ host: '127.0.0.1', port: 53 }],
+      upstreams: [],
+      resolver: 'systemd-resolved',
+      resolverGuard: { pointed: true, drift: null, problem: null },
+      firewall: { problem: null },
+      active: null,
+      startedFrom: 'none',
+      filter: {} as WebFilterStatus['filter'],
+      cache: { entries: 0, bytes: 0, hits: 0, misses: 0 },
+      queuedBlockedAttempts: 0,
+      ...overrides,
+    };
+    return { status: () => status } as unknown as WebFilter;
+  }
+  const bypassed = { pointed: false, drift: { count: 1, lastAt: 5 }, problem: { code: 'resolver-bypassed' as const, detail: '/etc/resolv.conf names 192.168.1.1' } };
+  const firewallFailed = { code: 'firewall-failed' as const, detail: 'nft is not installed' };
+
+  it('reports resolv.conf going round systemd-resolved only when no firewall redirects those queries to the filter', () => {
+    const withoutFirewall = new WebFiltering({ webFilter: filterWith({ resolverGuard: bypassed, firewall: null }), initial: undefined, log: () => {} });
+    expect(withoutFirewall.state()).toMatchObject({ problem: { code: 'resolver-bypassed' }, resolverDrift: { count: 1 } });
+    const firewallDown = new WebFiltering({ webFilter: filterWith({ resolverGuard: bypassed, firewall: { problem: firewallFailed } }), initial: undefined, log: () => {} });
+    expect(firewallDown.state()!.problem?.code).toBe('resolver-bypassed');
+    const firewallUp = new WebFiltering({ webFilter: filterWith({ resolverGuard: bypassed }), initial: undefined, log: () => {} });
+    expect(firewallUp.state()!.problem).toBeUndefined();
+    // The change still counts as drift for IT staff.
+    expect(firewallUp.state()!.resolverDrift).toEqual({ count: 1, lastAt: 5 });
+  });
+
+  it('puts a resolver that does not point here first, a missing list next, a firewall out of force last', () => {
+    const contested = { pointed: false, drift: null, problem: { code: 'resolver-contested' as const, detail: 'changed back 6 times' } };
+    const all = new WebFiltering({ webFilter: filterWith({ resolverGuard: contested, startedFrom: 'unsupported', firewall: { problem: firewallFailed } }), initial: undefined, log: () => {} });
+    expect(all.state()!.problem?.code).toBe('resolver-contested');
+    const listAndFirewall = new WebFiltering({ webFilter: filterWith({ startedFrom: 'unsupported', firewall: { problem: firewallFailed } }), initial: undefined, log: () => {} });
+    expect(listAndFirewall.state()!.problem?.code).toBe('list-format-unsupported');
+    const firewallOnly = new WebFiltering({ webFilter: filterWith({ startedFrom: 'none', firewall: { problem: firewallFailed } }), initial: undefined, log: () => {} });
+    expect(firewallOnly.state()!.problem).toEqual(firewallFailed);
   });
 });
