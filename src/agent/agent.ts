@@ -99,6 +99,7 @@ export class Agent implements ConnectionHandlers {
   private gatherAgain = false;
   private readonly unsubscribeSession: () => void;
   private readonly unsubscribeLockIssue: () => void;
+  private readonly unsubscribeDesktopProblem: () => void;
   private closed = false;
 
   constructor(private readonly options: AgentOptions) {
@@ -113,6 +114,21 @@ export class Agent implements ConnectionHandlers {
         if (issue) this.options.log('lock-issue', { issue });
         this.link?.send({ type: 'state', state: this.agentState });
       }) ?? (() => undefined);
+    // A desktop that could not be opened yet (pending-desktop.ts): the tile says so while it lasts;
+    // once it opens, the saved lock and the lesson badge go up, after any command already running.
+    this.unsubscribeDesktopProblem =
+      options.desktop.onProblem?.((problem) => {
+        if (problem) {
+          this.link?.send({ type: 'state', state: this.agentState });
+          return;
+        }
+        this.commandTail = this.commandTail
+          .then(() => this.restore())
+          .catch((error: unknown) => this.options.log('restore-failed', { reason: String((error as Error)?.message ?? error) }))
+          .then(() => {
+            if (!this.closed) this.link?.send({ type: 'state', state: this.agentState });
+          });
+      }) ?? (() => undefined);
   }
 
   /**
@@ -126,6 +142,8 @@ export class Agent implements ConnectionHandlers {
     if (filter) state.filter = filter;
     const lockIssue = state.locked ? this.options.desktop.lockIssue?.() : null;
     if (lockIssue) state.lockIssue = lockIssue;
+    const desktopProblem = this.options.desktop.problem?.();
+    if (desktopProblem) state.desktopProblem = desktopProblem;
     return state;
   }
 
@@ -137,6 +155,9 @@ export class Agent implements ConnectionHandlers {
   /** Re-applies the persisted state before connecting: a lock survives agent and console restarts. */
   async restore(): Promise<void> {
     const { desktop, log } = this.options;
+    if (this.closed) return;
+    // No screen to put them on yet: they go up when the desktop opens (see the constructor).
+    if (desktop.problem?.()) return;
     if (this.state.locked) {
       await desktop.lock(this.state.lockMessage ?? '');
       log('locked', { restored: true });
@@ -459,6 +480,7 @@ export class Agent implements ConnectionHandlers {
     this.options.webFiltering?.close();
     this.unsubscribeSession();
     this.unsubscribeLockIssue();
+    this.unsubscribeDesktopProblem();
     this.link = null;
   }
 }

@@ -39,12 +39,16 @@ const usage = `SafeLab agent
        Linux desktop, off = never, FILE = that resolv.conf instead, e.g. in a container;
        the X display is --display, else $DISPLAY, else the active local X session;
        the DNS firewall (nftables) sends every program's DNS to the filter and refuses encrypted
-       DNS around it: auto = on a Linux desktop, on = on any Linux PC, off = never)
+       DNS around it: auto = on a Linux desktop, on = on any Linux PC, off = never;
+       a Linux desktop that cannot be opened yet — no X session at boot, a Wayland login screen,
+       a broken Xauthority — does not stop the agent: it filters, stays connected, reports the
+       problem to the console and keeps trying)
   status [--data-dir D] [--json]
 
 Data folder: --data-dir, else $SAFELAB_AGENT_DATA_DIR, else the per-machine default.
 Exit codes: 0 ok, 2 not enrolled, 3 damaged files, 4 removed from the console,
-            5 enrolment failed, 6 no desktop, 64 wrong usage.
+            5 enrolment failed, 6 no desktop platform on this OS (--platform linux elsewhere than
+            Linux, win32 before its helper ships, or neither OS), 64 wrong usage.
 `;
 
 class UsageError extends Error {}
@@ -53,6 +57,12 @@ function printError(key: string, params?: Record<string, string | number>): void
   const text = bilingual(key, params);
   const label = bilingual('agent.error');
   process.stderr.write(`${label.vi}: ${text.vi}\n${label.en}: ${text.en}\n`);
+}
+
+/** A bilingual line for IT staff that is not an error (the agent runs on). */
+function printNotice(key: string, params?: Record<string, string | number>): void {
+  const text = bilingual(key, params);
+  process.stderr.write(`${text.vi}\n${text.en}\n`);
 }
 
 function parse(args: string[]) {
@@ -182,6 +192,7 @@ async function runCommand(args: string[], log: AgentLog): Promise<number> {
   const running = await runAgent({
     dataDir,
     log,
+    notice: printNotice,
     ...(platform !== undefined ? { platform } : {}),
     ...(display !== undefined ? { display } : {}),
     ...(flags.hostname !== undefined ? { hostname: flags.hostname } : {}),
@@ -288,6 +299,7 @@ export async function main(argv: string[]): Promise<number> {
       return exitCodes.damagedFiles;
     }
     if (error instanceof DesktopUnavailableError) {
+      // Only a platform that cannot exist here; a Linux desktop that is not there yet is waited for.
       const reasons = error.reasons.join('; ');
       printError('agent.platform.unavailable', { reasons });
       return exitCodes.desktopUnavailable;

@@ -1,6 +1,8 @@
-// `run`: starts an enrolled agent. Re-applies the last state (a lock survives restarts), opens
-// the desktop, gathers the inventory in the background and keeps one connection to the console
-// until stopped or until the console no longer knows this PC.
+// `run`: starts an enrolled agent. Undoes what a crashed run left, starts the web filter, opens the
+// desktop (or keeps trying, on a Linux PC whose session is not there yet), re-applies the last
+// state (a lock survives restarts), gathers the inventory in the background and keeps one
+// connection to the console until stopped or until the console no longer knows this PC. The order
+// matters: filtering must never depend on the student's screen.
 
 import { hostname as osHostname, platform as osPlatform, release as osRelease } from 'node:os';
 import type { Language } from '../shared/i18n/index.js';
@@ -10,7 +12,7 @@ import { readAgentConfig, readAgentKey, readAgentState, writeAgentState, type Ag
 import { ConsoleConnection, type StopReason } from './connection.js';
 import { gatherInventoryInWorker, type InventorySource } from './inventory.js';
 import type { AgentLog } from './log.js';
-import { openDesktop } from './platform/select.js';
+import { chooseDesktop, DesktopUnavailableError, openChosenDesktop, resumeProgramsLeftPaused } from './platform/select.js';
 import type { DesktopPlatform, SessionDesktop } from './platform/session-desktop.js';
 import { agentVersion } from './version.js';
 // Types only: the DNS filter and system control are imported when a filter starts (not on a
@@ -18,7 +20,7 @@ import { agentVersion } from './version.js';
 import type { DnsListenAddress } from './dns/server.js';
 import type { UpstreamServer } from './dns/upstream.js';
 import type { WebFilter } from './dns/web-filter.js';
-import type { DnsFirewall, DnsFirewallChoice } from './system/dns-firewall.js';
+import type { DnsFirewallChoice } from './system/dns-firewall.js';
 import type { SystemControl } from './system/system-control.js';
 import { WebFiltering, type FilterProblem } from './web-filtering.js';
 
@@ -50,6 +52,11 @@ export interface RunOptions {
    * 'off' — never (one a crashed run left on a Linux desktop is still removed).
    */
   dnsFirewall?: DnsFirewallChoice;
+  /**
+   * Tells IT staff something in both languages (`key` of the agent catalogue), beside the log: the
+   * command line writes it to stderr. Used when the desktop cannot be opened yet.
+   */
+  notice?: (key: string, params: Record<string, string>) => void;
 }
 
 /** run without enrolment: the CLI explains how to enrol. */
@@ -81,23 +88,46 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   const language: Language = options.language ?? read.state.lesson?.language ?? 'vi';
   log('starting', { version: agentVersion(), machineId: config.machineId, dataDir, platform: options.platform ?? 'auto' });
 
-  const desktop = await openDesktop(options.platform, {
-    hostname,
-    language,
-    log: (line) => log('desktop', { detail: line }),
-    ...(options.display !== undefined ? { display: options.display } : {}),
-  });
-  // The filter exists before the feature that reports on it: forward its signals.
+  // 1. Decide the desktop without opening it, and undo what a crashed run left: paused programs,
+  //    the system resolver and the DNS firewall pointing at a filter that no longer runs. None of
+  //    this waits for a screen, which a student can break or which may not exist yet at boot.
+  const choice = chooseDesktop(options.platform, { language });
+  if ('refused' in choice) {
+    // A platform that can never open here: the agent exits (6), leaving the PC's DNS working.
+    await recoverWithoutFilter(options, log);
+    throw new DesktopUnavailableError(choice.refused, language);
+  }
+  if (choice.platform !== 'simulated') await resumeProgramsLeftPaused(log, displayOf(options));
+
+  // 2. The web filter, independent of the desktop. The filter exists before the feature that
+  //    reports on it: forward its signals.
   let onBlockedAttempt = (): void => {};
   let onFilterStatusChange = (): void => {};
-  const { webFilter, problem, firewall } = await openWebFilter(options, desktop.platform, log, {
+  const { webFilter, problem } = await openWebFilter(options, choice.platform, log, {
     onBlockedAttempt: () => onBlockedAttempt(),
     onStatusChange: () => onFilterStatusChange(),
   });
+
+  // 3. The desktop. A Linux one that cannot open now is waited for in the background (the console
+  //    shows the PC's problem); anything else that fails stops the agent, and the filter with it.
+  let desktop: SessionDesktop;
+  try {
+    desktop = await openChosenDesktop(
+      choice,
+      { hostname, language, log: (line) => log('desktop', { detail: line }), ...(options.display !== undefined ? { display: options.display } : {}) },
+      log,
+    );
+  } catch (error) {
+    if (webFilter) await webFilter.stop().catch((stopError: unknown) => log('dns-stop-failed', { reason: String(stopError) }));
+    throw error;
+  }
+  const desktopProblem = desktop.problem?.();
+  if (desktopProblem) options.notice?.('agent.desktop.keepTrying', { reason: desktopProblem.detail });
+
   // A filter that was meant to run but could not start still has a feature: it tells the console
   // why this PC is not filtered. No filter meant to run, no feature. Either way without a filter,
   // list chunks are refused at once (frame-unexpected).
-  const webFiltering = webFilter || problem ? new WebFiltering({ webFilter, startProblem: problem, firewallProblem: firewall?.problem ?? null, initial: read.state.filter, log }) : undefined;
+  const webFiltering = webFilter || problem ? new WebFiltering({ webFilter, startProblem: problem, initial: read.state.filter, log }) : undefined;
   if (webFiltering) {
     onBlockedAttempt = webFiltering.onBlockedAttempt;
     onFilterStatusChange = webFiltering.onFilterStatusChange;
@@ -116,7 +146,8 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
     log,
     ...(webFiltering ? { webFiltering } : {}),
   });
-  // Lock again before dialling: the console may be away for a long time.
+  // Lock again before dialling: the console may be away for a long time. (A desktop still being
+  // opened gets the lock when it opens.)
   await agent.restore();
   agent.refreshInventory();
 
@@ -126,8 +157,8 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   let stopping: Promise<void> | null = null;
   const shutdown = async (): Promise<void> => {
     agent.close();
-    // The firewall first: while the filter still answers, no program is left without DNS.
-    await firewall?.remove();
+    // The filter puts its firewall out of force first: while it still answers, no program is left
+    // without DNS.
     if (webFilter) await webFilter.stop().catch((error: unknown) => log('dns-stop-failed', { reason: String(error) }));
     await desktop.close().catch((error: unknown) => log('desktop-close-failed', { reason: String(error) }));
   };
@@ -159,6 +190,30 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
       await stopping;
     },
   };
+}
+
+/** The X display named for this agent (--display, else $DISPLAY), if any. */
+function displayOf(options: RunOptions): { display?: string } {
+  const display = options.display ?? process.env['DISPLAY'];
+  return display ? { display } : {};
+}
+
+/**
+ * Before refusing to run: what a crashed run on this PC left is undone anyway (paused programs, and
+ * the system resolver and the DNS firewall sending every query to a filter that no longer runs), or
+ * the PC would stay without DNS until someone notices. Never throws.
+ */
+async function recoverWithoutFilter(options: RunOptions, log: AgentLog): Promise<void> {
+  if (osPlatform() !== 'linux') return;
+  await resumeProgramsLeftPaused(log, displayOf(options));
+  // As a Linux desktop would: the refusal says nothing about what the last run was.
+  const system = await systemControlFor(options, 'linux');
+  const firewallPlace = await firewallControlFor(options, 'linux', system);
+  if (system) {
+    const { recoverSystemResolver } = await import('./dns/web-filter.js');
+    await recoverSystemResolver(system, log);
+  }
+  if (firewallPlace) await removeLeftoverFirewall(firewallPlace.system, log);
 }
 
 /** The system resolver this agent may change, if any (see RunOptions.systemResolver). */
@@ -199,15 +254,16 @@ async function removeLeftoverFirewall(system: SystemControl, log: AgentLog): Pro
  * crashed run is put back first (startWebFilter does it before listening; with no filter meant to
  * run it is done here). A filter that cannot start (port 53 taken, no rights) must not stop the
  * lock and the lesson features: the agent runs on and reports why it filters nothing. The DNS
- * firewall follows the filter: in force only once it listens, removed (also a crashed run's) when
- * no filter runs; one that cannot be put in force is reported, and the filter runs on without it.
+ * firewall follows the filter: put in force by it once it listens (a crashed run's table replaced
+ * in the same step), removed (also a crashed run's) when no filter runs; one that cannot be put in
+ * force is reported, and the filter runs on without it. Nothing here waits for the desktop.
  */
 async function openWebFilter(
   options: RunOptions,
   platform: DesktopPlatform,
   log: AgentLog,
   signals: { onBlockedAttempt: () => void; onStatusChange: () => void },
-): Promise<{ webFilter: WebFilter | null; problem: FilterProblem | null; firewall: DnsFirewall | null }> {
+): Promise<{ webFilter: WebFilter | null; problem: FilterProblem | null }> {
   const off = options.dnsListen === 'off' || (options.dnsListen === undefined && platform === 'simulated');
   let system: SystemControl | undefined;
   let firewallPlace: { system: SystemControl; wanted: boolean } | undefined;
@@ -219,7 +275,7 @@ async function openWebFilter(
     if (off) {
       if (system) await recoverSystemResolver(system, log);
       if (firewallPlace) await removeLeftoverFirewall(firewallPlace.system, log);
-      return { webFilter: null, problem: null, firewall: null };
+      return { webFilter: null, problem: null };
     }
     const listen = options.dnsListen === undefined || options.dnsListen === 'off' ? [...defaultListenAddresses] : options.dnsListen;
     const webFilter = await startWebFilter({
@@ -227,20 +283,13 @@ async function openWebFilter(
       listen,
       ...(options.dnsUpstreams ? { upstreams: options.dnsUpstreams } : {}),
       ...(system ? { system } : {}),
+      ...(firewallPlace?.wanted ? { firewall: { system: firewallPlace.system } } : {}),
       log,
       onBlockedAttempt: signals.onBlockedAttempt,
       onStatusChange: signals.onStatusChange,
     });
-    let firewall: DnsFirewall | null = null;
-    if (firewallPlace?.wanted) {
-      // A crashed run's table (if any) is replaced in the same step.
-      const { turnOnDnsFirewall } = await import('./system/dns-firewall.js');
-      const status = webFilter.status();
-      firewall = await turnOnDnsFirewall({ system: firewallPlace.system, listening: status.listening, upstreams: status.upstreams, log });
-    } else if (firewallPlace) {
-      await removeLeftoverFirewall(firewallPlace.system, log);
-    }
-    return { webFilter, problem: null, firewall };
+    if (firewallPlace && !firewallPlace.wanted) await removeLeftoverFirewall(firewallPlace.system, log);
+    return { webFilter, problem: null };
   } catch (error) {
     const message = (error as Error).message;
     log('dns-unavailable', { reason: message });
@@ -251,7 +300,6 @@ async function openWebFilter(
     }
     // No filter to send DNS to: a crashed run's firewall would leave every program without DNS.
     if (firewallPlace) await removeLeftoverFirewall(firewallPlace.system, log);
-    const none = { webFilter: null, firewall: null };
-    return off ? { ...none, problem: null } : { ...none, problem: { code: 'listen-failed', detail: message.slice(0, 200) } };
+    return off ? { webFilter: null, problem: null } : { webFilter: null, problem: { code: 'listen-failed', detail: message.slice(0, 200) } };
   }
 }

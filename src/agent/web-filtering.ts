@@ -1,13 +1,19 @@
 // The agent side of web filtering: assembles filter-list chunks from the console, installs a
 // list + profile into the DNS filter on `setFilter`, reports blocked attempts in small batches, and
 // tells the console when the filter cannot protect this PC (it could not start, the system
-// resolver was pointed elsewhere) so nobody reads "applied" for a PC that filters nothing.
+// resolver was pointed elsewhere, the saved list could not be read, the DNS firewall is not in
+// force) so nobody reads "applied" for a PC that filters nothing.
+//
+// A saved list that could not be loaded at start (another SafeLab version wrote it, or it is
+// damaged) is not claimed: the state names no list, so the console sends its list at once on
+// connect instead of first trying a profile switch over a list this PC does not hold.
 
 import { createHash } from 'node:crypto';
 import { decodeFilterChunk } from '../shared/protocol/frame.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { maxBlockedAttemptsPerReport } from '../shared/protocol/limits.js';
 import type { AgentFilterProblem, AgentFilterState, AgentMessage, Command } from '../shared/protocol/messages.js';
+import type { LoadOutcome } from './dns/matcher-store.js';
 import type { WebFilter } from './dns/web-filter.js';
 import type { AgentLog } from './log.js';
 
@@ -33,6 +39,15 @@ export class WebFilteringError extends Error {
 /** Why the filter does not protect this PC (see agentFilterProblemSchema for the codes). */
 export type FilterProblem = AgentFilterProblem;
 
+/** The problem a saved list that could not be loaded at start causes, until a list is installed. */
+const savedListProblems: Partial<Record<LoadOutcome, FilterProblem>> = {
+  unsupported: {
+    code: 'list-format-unsupported',
+    detail: 'the filter list saved on this PC was written by another SafeLab version; waiting for the console to send its list',
+  },
+  corrupt: { code: 'list-corrupt', detail: 'the filter list saved on this PC is damaged; waiting for the console to send its list' },
+};
+
 interface PendingTransfer {
   transferId: number;
   bytes: Uint8Array;
@@ -44,8 +59,6 @@ export interface WebFilteringOptions {
   webFilter: WebFilter | null;
   /** Why the filter that should run did not start (listen-failed), or null. */
   startProblem?: FilterProblem | null;
-  /** Why the DNS firewall that should run is not in force (firewall-failed), or null. */
-  firewallProblem?: FilterProblem | null;
   /** The filter state persisted at the last install (list hash, profile). */
   initial: Omit<AgentFilterState, 'listening'> | undefined;
   log: AgentLog;
@@ -70,12 +83,19 @@ export class WebFiltering {
     }
     const status = web.status();
     const listening = status.listening.map((l) => (l.host.includes(':') ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`));
-    const state: AgentFilterState = { ...this.current, listening };
+    // No list in force: name none, whatever state.json remembers.
+    const state: AgentFilterState = status.active ? { ...this.current, listening } : { listening };
     const guard = status.resolverGuard;
-    if (guard?.problem) state.problem = { code: guard.problem.code, detail: guard.problem.detail };
-    // The resolver's problem first: with it, nothing is filtered; without the firewall, what asks
-    // the system resolver still is.
-    else if (this.options.firewallProblem) state.problem = { ...this.options.firewallProblem };
+    const listProblem = status.active ? undefined : savedListProblems[status.startedFrom];
+    // A resolv.conf that goes round systemd-resolved still sends its programs' queries to other
+    // machines, which the firewall in force redirects to the filter: no hole then.
+    const firewallInForce = status.firewall !== null && status.firewall.problem === null;
+    const guardProblem = guard?.problem && !(guard.problem.code === 'resolver-bypassed' && firewallInForce) ? guard.problem : null;
+    // The resolver's problem first: with it, nothing is filtered; then a missing list (only the
+    // built-in rules); without the firewall, what asks the system resolver still is filtered.
+    if (guardProblem) state.problem = { code: guardProblem.code, detail: guardProblem.detail };
+    else if (listProblem) state.problem = { ...listProblem };
+    else if (status.firewall?.problem) state.problem = { code: status.firewall.problem.code, detail: status.firewall.problem.detail };
     if (guard?.drift) state.resolverDrift = { ...guard.drift };
     return state;
   }

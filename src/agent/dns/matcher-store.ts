@@ -33,7 +33,7 @@ function align8(n: number): number {
   return (n + 7) & ~7;
 }
 
-export type ActiveFilterErrorCode = 'saved-file-corrupt' | 'profile-invalid';
+export type ActiveFilterErrorCode = 'saved-file-corrupt' | 'saved-file-version' | 'profile-invalid';
 
 /** Problems with the saved file or a profile (list problems are FilterListError). */
 export class ActiveFilterError extends Error {
@@ -59,7 +59,13 @@ export interface ActiveFilterInfo {
   installedAt: number;
 }
 
-export type LoadOutcome = 'loaded' | 'none' | 'corrupt';
+/**
+ * What loading the saved list at start gave: 'unsupported' — written by another SafeLab version
+ * (another blob format or saved-file version); 'corrupt' — damaged or unreadable. Either way the
+ * agent runs with only the built-in rules until the console sends a list (it re-sends at once: the
+ * agent no longer claims to hold one; see web-filtering.ts).
+ */
+export type LoadOutcome = 'loaded' | 'none' | 'corrupt' | 'unsupported';
 
 export interface InstallResult {
   info: ActiveFilterInfo;
@@ -87,7 +93,7 @@ function encodeSavedFile(profile: FilterProfile, blob: Uint8Array): Buffer {
 
 function decodeSavedFile(bytes: Buffer): { profile: FilterProfile; blob: Uint8Array } {
   if (bytes.length < fileHeaderBytes || !bytes.subarray(0, 4).equals(fileMagic)) throw new ActiveFilterError('saved-file-corrupt', 'saved filter file has no SafeLab header');
-  if (bytes.readUInt16LE(4) !== fileVersion) throw new ActiveFilterError('saved-file-corrupt', `saved filter file has version ${bytes.readUInt16LE(4)}`);
+  if (bytes.readUInt16LE(4) !== fileVersion) throw new ActiveFilterError('saved-file-version', `saved filter file has version ${bytes.readUInt16LE(4)}, this agent reads ${fileVersion}`);
   const jsonBytes = bytes.readUInt32LE(8);
   if (jsonBytes > maxSavedProfileBytes || fileHeaderBytes + jsonBytes > bytes.length) throw new ActiveFilterError('saved-file-corrupt', 'saved filter file profile length is wrong');
   let profile: FilterProfile;
@@ -155,6 +161,11 @@ export class MatcherStore {
         return 'loaded';
       } catch (err) {
         if (!(err instanceof ActiveFilterError) && !(err instanceof FilterListError)) throw err;
+        // Left in place for IT to look at; the next install replaces it.
+        if (err.code === 'version' || err.code === 'saved-file-version') {
+          this.log('filter-saved-unsupported', { code: err.code, message: err.message });
+          return 'unsupported';
+        }
         this.log('filter-saved-corrupt', { code: err.code, message: err.message });
         return 'corrupt';
       }

@@ -8,6 +8,10 @@
 // Bounded: a program that rewrites the setting as fast as we do would make an endless fight, so
 // after `maxResolverRepointsPerWindow` re-points in a window the guard stops, reports the resolver
 // as contested, and tries again once the window has passed.
+//
+// A setting that still points here can be bypassed all the same (systemd-resolved mode with
+// /etc/resolv.conf re-pointed away from resolved's stub): pointing again would not help, so the
+// guard reports it as 'resolver-bypassed' until the bypass is gone.
 
 import type { AgentLog } from '../log.js';
 import type { ResolverTakeover, ResolverTarget, ResolverWatch, SystemControl } from '../system/system-control.js';
@@ -20,7 +24,7 @@ export const resolverFallbackCheckMs = 5 * 60_000;
 export const maxResolverRepointsPerWindow = 6;
 export const resolverRepointWindowMs = 10 * 60_000;
 
-export type ResolverProblemCode = 'resolver-failed' | 'resolver-contested';
+export type ResolverProblemCode = 'resolver-failed' | 'resolver-contested' | 'resolver-bypassed';
 
 export interface ResolverProblem {
   code: ResolverProblemCode;
@@ -40,8 +44,11 @@ export interface ResolverGuardOptions {
   system: SystemControl;
   target: ResolverTarget;
   log: AgentLog;
-  /** The resolver was pointed at the filter (again): the servers of the setting it replaced. */
-  onPointed(takeover: ResolverTakeover): void;
+  /**
+   * The resolver was pointed at the filter (again): the servers of the setting it replaced. Awaited
+   * (the filter checks them for a loop before it forwards there).
+   */
+  onPointed(takeover: ResolverTakeover): void | Promise<void>;
   /** status() changed: drift counted, a problem began or ended. */
   onChange(): void;
   now?: () => number;
@@ -79,6 +86,8 @@ export class ResolverGuard {
    */
   async start(): Promise<ResolverGuardStatus> {
     await this.point(false);
+    // Pointed, but perhaps bypassed already (resolved mode with resolv.conf elsewhere).
+    if (this.current.pointed && !this.closed) await this.check();
     if (!this.closed) {
       this.watchAgain();
       this.fallback = setInterval(() => {
@@ -161,7 +170,22 @@ export class ResolverGuard {
     const points = await system.resolverPointsAtFilter(target).catch(() => false);
     if (this.closed) return;
     if (points) {
-      if (!this.current.pointed || this.current.problem) this.update({ pointed: true, problem: null });
+      const bypass = await system.resolverBypass(target).catch((error: unknown) => {
+        log('dns-resolver-check-failed', { reason: (error as Error).message });
+        return null;
+      });
+      if (this.closed) return;
+      if (bypass) {
+        if (this.current.problem?.code === 'resolver-bypassed' && this.current.problem.detail === bypass.slice(0, 200)) return;
+        log('dns-resolver-bypassed', { message: bypass });
+        const drift = this.current.pointed ? { count: (this.current.drift?.count ?? 0) + 1, lastAt: this.now() } : this.current.drift;
+        this.update({ pointed: false, drift, problem: { code: 'resolver-bypassed', detail: bypass.slice(0, 200) } });
+        return;
+      }
+      if (!this.current.pointed || this.current.problem) {
+        if (this.current.problem?.code === 'resolver-bypassed') log('dns-resolver-bypass-over', {});
+        this.update({ pointed: true, problem: null });
+      }
       return;
     }
     if (this.current.pointed) {
@@ -188,7 +212,7 @@ export class ResolverGuard {
       const takeover = await system.pointResolverAtFilter(target, { adoptCurrent });
       if (adoptCurrent) this.repoints.push(this.now());
       if (this.closed) return;
-      this.options.onPointed(takeover);
+      await this.options.onPointed(takeover);
       log(adoptCurrent ? 'dns-resolver-pointed-again' : 'dns-resolver-pointed', {
         method: takeover.method,
         keptEarlierSave: takeover.keptEarlierSave,

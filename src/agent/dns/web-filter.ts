@@ -1,11 +1,17 @@
 // The agent's web filter as the agent core uses it: start (load the last good list, undo what a
 // crashed run left in the system resolver, listen, and only then point the resolver at the filter
-// and keep it there), install lists and profiles from the console, drain blocked attempts for the
-// console, stop (save unsent attempts, put the system resolver back).
+// and keep it there, and put the DNS firewall in force), install lists and profiles from the
+// console, drain blocked attempts for the console, stop (firewall out of force first, save unsent
+// attempts, put the system resolver back).
+//
+// The filter's upstreams follow the system resolver (unless IT set them): when the setting is
+// changed behind the filter and pointed back, its new servers become the way out, after the same
+// loop check the firewall made at start (dns-firewall.ts upstreamsChanged).
 
 import type { AgentLog } from '../log.js';
 import path from 'node:path';
 import type { SystemControl, ResolverMethod } from '../system/system-control.js';
+import type { DnsFirewall, DnsFirewallProblem } from '../system/dns-firewall.js';
 import type { FilterProfile } from '../../shared/filtering/profile.js';
 import { DnsFilter, blockedAttemptBatchSize, maxQueuedBlockedAttempts, type BlockedAttempt, type FilterStats } from './filter.js';
 import { MatcherStore, filterFolderName, type ActiveFilterInfo, type InstallResult, type LoadOutcome } from './matcher-store.js';
@@ -30,10 +36,15 @@ export interface WebFilterOptions {
    * Without it (tests, benchmarks) the system is left alone.
    */
   system?: SystemControl;
+  /**
+   * Puts the DNS firewall (nftables) in force with this SystemControl once the filter listens; a
+   * crashed run's table is replaced in the same step. Without it the firewall is left alone.
+   */
+  firewall?: { system: SystemControl; agentUid?: number; addressesFile?: string };
   log?: AgentLog;
   /** Called when a blocked attempt is queued after the queue was empty: drain soon. */
   onBlockedAttempt?: () => void;
-  /** Called when the resolver part of status() changed (pointed back after a change, a problem began or ended). */
+  /** Called when the resolver or firewall part of status() changed (pointed back after a change, a problem began or ended). */
   onStatusChange?: () => void;
 }
 
@@ -44,6 +55,8 @@ export interface WebFilterStatus {
   resolver: ResolverMethod | null;
   /** Whether the resolver still points here, how often it was changed behind the filter, and any problem; null when the filter does not manage the resolver. */
   resolverGuard: ResolverGuardStatus | null;
+  /** Whether the DNS firewall is in force, or why not; null when the filter does not manage it. */
+  firewall: { problem: DnsFirewallProblem | null } | null;
   /** The list + profile in force; null before the first list arrived. */
   active: ActiveFilterInfo | null;
   /** What loading the saved list at start gave. */
@@ -116,6 +129,7 @@ export async function startWebFilter(options: WebFilterOptions): Promise<WebFilt
 
   let resolver: ResolverMethod | null = null;
   let guard: ResolverGuard | null = null;
+  let firewall: DnsFirewall | null = null;
   const bound = server.addresses();
   if (system) {
     if (bound.every((b) => b.port === systemResolverPort)) {
@@ -123,13 +137,19 @@ export async function startWebFilter(options: WebFilterOptions): Promise<WebFilt
         system,
         target: { addresses: bound.map((b) => b.host) },
         log,
-        onPointed(takeover) {
+        async onPointed(takeover) {
           resolver = takeover.method;
           // The servers the system uses now are the filter's way out, unless IT set them.
-          if (!itUpstreams && takeover.previousUpstreams.length > 0) {
-            upstream.setServers(takeover.previousUpstreams);
-            forwarder.cache.clear();
+          if (itUpstreams || takeover.previousUpstreams.length === 0) return;
+          let next = takeover.previousUpstreams;
+          // At start the firewall does not exist yet and checks them itself when it comes.
+          if (firewall) {
+            const before = firewall.problem;
+            next = await firewall.upstreamsChanged(next, upstream.listServers());
+            if (firewall.problem !== before) options.onStatusChange?.();
           }
+          upstream.setServers(next);
+          forwarder.cache.clear();
         },
         onChange: () => options.onStatusChange?.(),
       });
@@ -140,6 +160,19 @@ export async function startWebFilter(options: WebFilterOptions): Promise<WebFilt
     }
   }
   if (upstream.listServers().length === 0) log('dns-no-upstream', { message: 'no upstream DNS server known; allowed names will fail (SERVFAIL)' });
+  if (options.firewall) {
+    // Only now: a firewall sending every program's DNS to a filter that does not listen yet would
+    // leave the PC without DNS. Loaded here so an agent without a firewall never carries its code.
+    const { turnOnDnsFirewall } = await import('../system/dns-firewall.js');
+    firewall = await turnOnDnsFirewall({
+      system: options.firewall.system,
+      listening: bound,
+      upstreams: upstream.listServers(),
+      log,
+      ...(options.firewall.agentUid !== undefined ? { agentUid: options.firewall.agentUid } : {}),
+      ...(options.firewall.addressesFile !== undefined ? { addressesFile: options.firewall.addressesFile } : {}),
+    });
+  }
 
   return {
     install: (blob, profile) => store.install(blob, profile),
@@ -154,6 +187,7 @@ export async function startWebFilter(options: WebFilterOptions): Promise<WebFilt
       upstreams: upstream.listServers(),
       resolver,
       resolverGuard: guard?.status() ?? null,
+      firewall: firewall ? { problem: firewall.problem } : null,
       active: store.info,
       startedFrom,
       filter: filter.stats(),
@@ -164,6 +198,8 @@ export async function startWebFilter(options: WebFilterOptions): Promise<WebFilt
       // First: our own restore must not look like someone changing the resolver behind us, and a
       // re-point still in flight must land before the restore, not after it.
       await guard?.stop();
+      // Then the firewall, while the filter still answers: no program is left without DNS.
+      await firewall?.remove();
       await server.stop();
       forwarder.close();
       const unsent = filter.drainBlockedAttempts(maxQueuedBlockedAttempts);

@@ -2,9 +2,12 @@
 // directly: capture, lock, messages and the monitoring indicator go through this interface.
 // Implementations: ./simulated (demo lab, load tests), ./linux (X11), ./win32 (session helper).
 
-import type { LockIssue, ScreenInfo, SessionInfo } from '../../shared/protocol/messages.js';
+import type { AgentDesktopProblem, LockIssue, ScreenInfo, SessionInfo } from '../../shared/protocol/messages.js';
 
 export type { LockIssue, ScreenInfo, SessionInfo };
+
+/** Why the agent cannot drive the desktop now (see agentDesktopProblemSchema). */
+export type DesktopProblem = AgentDesktopProblem;
 
 export interface CaptureRequest {
   /** Output width in pixels; height follows the aspect ratio. Never upscales. */
@@ -51,6 +54,13 @@ export interface SessionDesktop {
   lockIssue?(): LockIssue | null;
   /** Called when lockIssue() changes (rate-limited by the platform); returns an unsubscribe function. */
   onLockIssue?(listener: (issue: LockIssue | null) => void): () => void;
+  /**
+   * Why this desktop cannot be driven now (no X session to open yet), or null. Only a desktop that
+   * is still being opened has one (pending-desktop.ts); real platforms leave both methods out.
+   */
+  problem?(): DesktopProblem | null;
+  /** Called when problem() changes; null means the desktop is open now. Returns an unsubscribe function. */
+  onProblem?(listener: (problem: DesktopProblem | null) => void): () => void;
   /** Shows a message from the teacher without blocking work. */
   showMessage(text: string, title?: string): Promise<void>;
   /** Shows or hides the "your teacher may see this screen" badge. Idempotent. */

@@ -81,9 +81,18 @@ export interface SystemControl {
   resolverPointsAtFilter(target: ResolverTarget): Promise<boolean>;
 
   /**
+   * Why programs go round the filter although the resolver setting points at it, or null. On Linux
+   * in systemd-resolved mode: /etc/resolv.conf no longer sends programs that read it to resolved's
+   * stub (someone made it a plain file naming other servers, or linked it to resolved's list of
+   * upstream servers). Pointing the setting again cannot fix that; the caller reports it.
+   */
+  resolverBypass(target: ResolverTarget): Promise<string | null>;
+
+  /**
    * Calls `changed` when the resolver setting may have changed (DHCP, NetworkManager or a person
-   * rewrote it). Operating-system notifications, no polling; raw, so our own writes show up too:
-   * the caller debounces and asks `resolverPointsAtFilter`.
+   * rewrote it; in systemd-resolved mode also /etc/resolv.conf itself). Operating-system
+   * notifications, no polling; raw, so our own writes show up too: the caller debounces and asks
+   * `resolverPointsAtFilter` and `resolverBypass`.
    */
   watchResolver(changed: () => void): ResolverWatch;
 

@@ -15,8 +15,17 @@ export const customAllowCategory = 'custom-allow';
 /** Reported as the "category" of a name blocked only because it is not on a lesson allowlist. */
 export const notOnAllowlistCategory = 'allowlist-only';
 
-/** Suffix of the allow category holding a list's own `@@` exceptions (`easylist` -> `easylist-allow`). */
+/**
+ * Suffix of the allow category holding a list's own `@@` exceptions (`easylist` -> `easylist-allow`).
+ * Reserved: no list may be filed under a name ending in it (compile.ts leaves such a list out), so
+ * an allow list called `adult-allow` can never pass for the exceptions of `adult`.
+ */
 export const exceptionCategorySuffix = '-allow';
+
+/** A category name only the compiler may give: a list's `@@` exceptions (see exceptionCategorySuffix). */
+export function isReservedCategoryName(category: string): boolean {
+  return category.endsWith(exceptionCategorySuffix);
+}
 
 /** Characters of the short hash that keeps a long list's exception category unique. */
 const exceptionHashChars = 8;
@@ -37,11 +46,11 @@ export function exceptionCategoryOf(category: string): string {
 }
 
 /**
- * Blocked in every preset, and never opened by a shipped allow list: adult content, gambling,
- * drugs, violence, dangerous material, malware/phishing and the ways round the filter (encrypted
- * DNS, VPNs, proxies, redirectors). UT1 names: agressif = violence, drogue = drugs, arjel = licensed
- * gambling. Only an allow entry a person typed into a profile, for that name or a deeper one, can
- * lift such a block (policy.ts).
+ * Blocked in every preset, and never opened by a shipped allow list nor by a list's own `@@`
+ * exceptions: adult content, gambling, drugs, violence, dangerous material, malware/phishing and
+ * the ways round the filter (encrypted DNS, VPNs, proxies, redirectors). UT1 names: agressif =
+ * violence, drogue = drugs, arjel = licensed gambling. Only an allow entry a person typed into a
+ * profile, for that name or a deeper one, can lift such a block (policy.ts).
  */
 export const alwaysBlockedCategories: readonly string[] = [
   'adult',

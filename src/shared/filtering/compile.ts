@@ -17,8 +17,16 @@
 //   blocked, and without the child the matcher could not know it was there. Likewise a gambling
 //   name under an allowed lesson platform, and an allowed name under a blocked parent, stay.
 //
-// A source that cannot be compiled (a bad category name, a category given as both block and allow)
-// is left out and reported in `stats.problems`; it never stops the rest of the lists from compiling.
+// A source that cannot be compiled (a bad category name, a name ending in the reserved `-allow`, a
+// category given as both block and allow) is left out and reported in `stats.problems`; it never
+// stops the rest of the lists from compiling.
+//
+// A block list's own `@@` exceptions travel with their source (CompileSource.exceptions) and lift
+// that list's entries only. The blob marks entries by category, not by source, so they are compiled
+// into `<category>-allow` only when the list has its category to itself; a list sharing its category
+// with another keeps its blocks and loses its exceptions (reported), or they would lift the other
+// list's entries too. Exceptions of an always-blocked category (adult, gambling, malware…) are
+// left out and reported as well: only an allow typed into a profile may open those (policy.ts).
 
 import {
   alignTo4,
@@ -34,7 +42,7 @@ import {
   maxCategoryNameBytes,
   type CategoryKind,
 } from './blob-format.js';
-import { exceptionCategoryOf } from './categories.js';
+import { alwaysBlockedCategories, exceptionCategoryOf, exceptionCategorySuffix, isReservedCategoryName } from './categories.js';
 import { crc32 } from './crc32.js';
 import { fingerprintName, forEachParentFingerprint } from './fingerprint.js';
 import { isNormalName } from './names.js';
@@ -46,6 +54,11 @@ export interface CompileSource {
   kind?: CategoryKind;
   /** Names in normal form (the parsers' output). Anything else is counted in `rejectedNames` and left out. */
   names: readonly string[];
+  /**
+   * A block list's own `@@` exceptions (names in normal form): they lift this list's entries and no
+   * other's (see the top of this file). An allow list's are simply more allow entries.
+   */
+  exceptions?: readonly string[];
 }
 
 export interface CompileOptions {
@@ -59,8 +72,18 @@ export interface CompileOptions {
   fold?: boolean;
 }
 
-/** Why a source was left out of a build. */
-export type CompileProblemKind = 'bad-category-name' | 'kind-conflict' | 'too-many-categories';
+/**
+ * Why a source (or its `@@` exceptions) was left out of a build: the whole source for
+ * bad-category-name, reserved-category-name, kind-conflict, too-many-categories; only its exceptions
+ * for exceptions-shared-category and exceptions-always-blocked.
+ */
+export type CompileProblemKind =
+  | 'bad-category-name'
+  | 'reserved-category-name'
+  | 'kind-conflict'
+  | 'too-many-categories'
+  | 'exceptions-shared-category'
+  | 'exceptions-always-blocked';
 
 export interface CompileProblem {
   kind: CompileProblemKind;
@@ -68,7 +91,7 @@ export interface CompileProblem {
   messageKey: string;
   /** The category the source named. */
   category: string;
-  /** Names the left-out source held. */
+  /** Names left out (the source's, or only its exceptions'). */
   names: number;
   detail: string;
 }
@@ -203,45 +226,74 @@ function findPair(h1: Uint32Array, h2: Uint32Array, n: number, a: number, b: num
 
 /** Compiles `sources` into a versioned, checksummed blob for `DomainMatcher.load`. */
 export function compileLists(sources: readonly CompileSource[], options: CompileOptions = {}): CompiledLists {
-  // 1. Category table, in order of first appearance. A source that cannot be placed is left out.
+  // 1. Category table, in order of first appearance. A source that cannot be placed is left out;
+  //    a block list's exceptions are placed right after it, in their own allow category.
   const categoryIndex = new Map<string, number>();
   const categories: Array<{ name: string; kind: CategoryKind }> = [];
   const problems: CompileProblem[] = [];
-  const sourceCategory = new Int32Array(sources.length).fill(-1);
-  sources.forEach((source, sourceIndex) => {
+  const alwaysBlocked = new Set(alwaysBlockedCategories);
+  const leaveOut = (category: unknown, names: number, problem: CompileProblemKind, detail: string): void => {
+    problems.push({ kind: problem, messageKey: `filtering.compile.${problem}`, category: String(category), names, detail });
+  };
+  const usable = (source: CompileSource): boolean => typeof source.category === 'string' && categoryNamePattern.test(source.category) && !isReservedCategoryName(source.category);
+  // How many lists each category would hold (the first kind given wins, as below).
+  const firstKind = new Map<string, CategoryKind>();
+  const listsIn = new Map<string, number>();
+  for (const source of sources) {
+    if (!usable(source)) continue;
     const kind = source.kind ?? 'block';
-    const leaveOut = (problem: CompileProblemKind, detail: string): void => {
-      problems.push({ kind: problem, messageKey: `filtering.compile.${problem}`, category: String(source.category), names: source.names.length, detail });
-    };
-    if (typeof source.category !== 'string' || !categoryNamePattern.test(source.category)) {
-      leaveOut('bad-category-name', `category names are 1-${maxCategoryNameBytes} characters of a-z 0-9 _ . - (got ${JSON.stringify(String(source.category).slice(0, 80))})`);
-      return;
-    }
-    const known = categoryIndex.get(source.category);
+    if (!firstKind.has(source.category)) firstKind.set(source.category, kind);
+    if (firstKind.get(source.category) === kind) listsIn.set(source.category, (listsIn.get(source.category) ?? 0) + 1);
+  }
+  /** What is compiled: each source placed in a category (exceptions as their own entry). */
+  const placed: Array<{ category: number; names: readonly string[] }> = [];
+  const place = (category: string, kind: CategoryKind, names: readonly string[], what: string): boolean => {
+    const known = categoryIndex.get(category);
     if (known !== undefined) {
       if (categories[known]!.kind !== kind) {
-        leaveOut('kind-conflict', `category ${source.category} is already a${categories[known]!.kind === 'allow' ? 'n allow' : ' block'} category; this ${kind} list was left out`);
-        return;
+        leaveOut(category, names.length, 'kind-conflict', `category ${category} is already a${categories[known]!.kind === 'allow' ? 'n allow' : ' block'} category; this ${what} was left out`);
+        return false;
       }
-      sourceCategory[sourceIndex] = known;
-      return;
+      placed.push({ category: known, names });
+      return true;
     }
     if (categories.length >= maxCategories) {
-      leaveOut('too-many-categories', `a list can carry at most ${maxCategories} categories`);
-      return;
+      leaveOut(category, names.length, 'too-many-categories', `a list can carry at most ${maxCategories} categories`);
+      return false;
     }
-    categoryIndex.set(source.category, categories.length);
-    sourceCategory[sourceIndex] = categories.length;
-    categories.push({ name: source.category, kind });
-  });
+    categoryIndex.set(category, categories.length);
+    placed.push({ category: categories.length, names });
+    categories.push({ name: category, kind });
+    return true;
+  };
+  for (const source of sources) {
+    const kind = source.kind ?? 'block';
+    const exceptions = source.exceptions ?? [];
+    const names = kind === 'allow' && exceptions.length > 0 ? [...source.names, ...exceptions] : source.names;
+    const given = names.length + (kind === 'block' ? exceptions.length : 0);
+    if (typeof source.category !== 'string' || !categoryNamePattern.test(source.category)) {
+      leaveOut(source.category, given, 'bad-category-name', `category names are 1-${maxCategoryNameBytes} characters of a-z 0-9 _ . - (got ${JSON.stringify(String(source.category).slice(0, 80))})`);
+      continue;
+    }
+    if (isReservedCategoryName(source.category)) {
+      leaveOut(source.category, given, 'reserved-category-name', `names ending in "${exceptionCategorySuffix}" are reserved for a list's own @@ exceptions; file this list under another name`);
+      continue;
+    }
+    if (!place(source.category, kind, names, `${kind} list`) || kind === 'allow' || exceptions.length === 0) continue;
+    if (alwaysBlocked.has(source.category)) {
+      leaveOut(source.category, exceptions.length, 'exceptions-always-blocked', `the @@ exceptions of a list filed under ${source.category} were left out: only an allow typed into a profile can open an always-blocked category`);
+    } else if ((listsIn.get(source.category) ?? 0) > 1) {
+      leaveOut(source.category, exceptions.length, 'exceptions-shared-category', `the @@ exceptions of a list filed under ${source.category} were left out: another list shares that category and they would lift its entries too; give this list a category of its own`);
+    } else {
+      place(exceptionCategoryOf(source.category), 'allow', exceptions, `list's @@ exceptions`);
+    }
+  }
   const categoryCount = categories.length;
   const setWords = Math.max(1, Math.ceil(categoryCount / 32));
 
   // 2. Fingerprint every name.
   let total = 0;
-  sources.forEach((source, sourceIndex) => {
-    if (sourceCategory[sourceIndex]! >= 0) total += source.names.length;
-  });
+  for (const p of placed) total += p.names.length;
   const h1 = new Uint32Array(total);
   const h2 = new Uint32Array(total);
   const entryCategory = new Uint16Array(total);
@@ -250,10 +302,7 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
   const fingerprint = new Uint32Array(2);
   let n = 0;
   let rejectedNames = 0;
-  sources.forEach((source, sourceIndex) => {
-    const category = sourceCategory[sourceIndex]!;
-    if (category < 0) return;
-    const names = source.names;
+  placed.forEach(({ category, names }, sourceIndex) => {
     for (let position = 0; position < names.length; position++) {
       const name = names[position]!;
       if (!isNormalName(name)) {
@@ -269,7 +318,7 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
       n++;
     }
   });
-  const nameOf = (entry: number): string => sources[entrySource[entry]!]!.names[entryPosition[entry]!]!;
+  const nameOf = (entry: number): string => placed[entrySource[entry]!]!.names[entryPosition[entry]!]!;
 
   // 3. Sort and merge equal fingerprints into distinct names carrying a category set.
   const order = sortByFingerprint(h1, h2, n);
@@ -423,9 +472,10 @@ export function compileLists(sources: readonly CompileSource[], options: Compile
 }
 
 /**
- * Compile sources for one parsed list: its names in `category`; for a block list, its own `@@`
- * exceptions go to `<category>-allow` (an allow category that only exempts names from this list,
- * see policy.ts); for an allow list, every name is an allow entry of `category`.
+ * The compile source of one parsed list: its names in `category`; for a block list, its own `@@`
+ * exceptions travel with it (compileLists files them under `<category>-allow` when the list has
+ * its category to itself, see the top of this file); for an allow list, every name is an allow
+ * entry of `category`.
  */
 export function sourcesOfList(
   category: string,
@@ -433,7 +483,5 @@ export function sourcesOfList(
   parsed: { readonly block: readonly string[]; readonly allow: readonly string[] },
 ): CompileSource[] {
   if (kind === 'allow') return [{ category, kind, names: [...parsed.block, ...parsed.allow] }];
-  const sources: CompileSource[] = [{ category, kind, names: parsed.block }];
-  if (parsed.allow.length > 0) sources.push({ category: exceptionCategoryOf(category), kind: 'allow', names: parsed.allow });
-  return sources;
+  return [{ category, kind, names: parsed.block, ...(parsed.allow.length > 0 ? { exceptions: parsed.allow } : {}) }];
 }

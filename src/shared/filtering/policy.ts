@@ -13,8 +13,10 @@
 //   always-blocked category (categories.ts)       typed allow only: a shipped list never opens adult,
 //                                                 gambling, drugs, violence, malware or a filter bypass
 //   other blocked category                        typed allow or an allowed category (lesson-platforms, UT1 child…)
-//   any blocked category                          also that list's own `@@` exceptions (`<list>-allow`),
-//                                                 which lift that list's entries and no other
+//   other blocked category                        also that list's own `@@` exceptions (`<list>-allow`),
+//                                                 which lift that list's entries and no other (the
+//                                                 compiler files them only for a list alone in its
+//                                                 category); never an always-blocked category's
 //
 // Then: a block entry left unlifted blocks; else any allow entry allows; else 'allowlist-only' mode
 // blocks (not on the allowlist) and 'filtered' mode passes. So `example.com` allowed does not open
@@ -23,6 +25,9 @@
 // always-blocked or typed and the allow is not typed).
 //
 // A profile's floors (see tighten) are checked first: a name any floor blocks is blocked.
+//
+// A list's exception category is that list's alone: a profile naming one as an allowed (or
+// blocked) category has it ignored (ignoredCategories), like an allow list named as blocked.
 //
 // Extra lists are compiled here into a second, tiny matcher instead of into the shared blob: they
 // belong to a profile, which changes during a lesson (a teacher adds a site), while the big blob
@@ -34,6 +39,7 @@ import {
   customAllowCategory,
   customBlockCategory,
   exceptionCategoryOf,
+  isReservedCategoryName,
   notOnAllowlistCategory,
 } from './categories.js';
 import { compileLists, type CompileSource } from './compile.js';
@@ -128,8 +134,9 @@ export class CompiledPolicy {
   /** Categories the profile names that the compiled lists do not contain (never downloaded / removed). */
   readonly missingCategories: readonly string[];
   /**
-   * Allow lists the profile names as blocked categories (lesson-platforms, UT1 child…): not applied.
-   * An allow list only ever opens names; the compiler relies on it (compile.ts folds allow-only children).
+   * Allow lists the profile names as blocked categories (lesson-platforms, UT1 child…), and lists'
+   * own exception categories (`<list>-allow`) named either way: not applied. An allow list only
+   * ever opens names; the compiler relies on it (compile.ts folds allow-only children).
    */
   readonly ignoredCategories: readonly string[];
   /** Extra names the profile lists that cannot be filtered by name (bad characters, wildcards…). */
@@ -204,7 +211,12 @@ export class CompiledPolicy {
           continue;
         }
         setBit(blockMask, index);
-        if (alwaysBlocked.has(category)) setBit(alwaysMask, index);
+        // An always-blocked category's entries are lifted by nothing but a typed allow: no list's
+        // exceptions, whatever a blob from any console says.
+        if (alwaysBlocked.has(category)) {
+          setBit(alwaysMask, index);
+          continue;
+        }
         const exception = matcher.categoryIndex(exceptionCategoryOf(category));
         if (exception >= 0 && matcher.categoryKinds[exception] === 'allow') {
           exceptionBlocked.push(index);
@@ -214,6 +226,7 @@ export class CompiledPolicy {
       for (const category of rules.allowCategories) {
         const index = matcher.categoryIndex(category);
         if (index < 0) missing.add(category);
+        else if (isReservedCategoryName(category)) ignored.add(category);
         else setBit(allowMask, index);
       }
       const exceptionMask = new Uint32Array(words);

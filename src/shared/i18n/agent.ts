@@ -40,6 +40,8 @@ export const agentCatalogue: Catalogue = {
     'agent.platform.noDisplayFound':
       'không có DISPLAY và không tìm thấy màn hình X nào đang chạy trên máy này (máy chưa vào giao diện đồ hoạ?); nếu biết màn hình, chạy lại với --display :0',
     'agent.platform.notWindows': 'không phải Windows',
+    'agent.desktop.keepTrying':
+      'Chưa mở được màn hình học sinh ({reason}). Agent vẫn chạy: bộ lọc web và kết nối với máy giáo viên hoạt động, máy giáo viên thấy sự cố này; agent tự thử lại. Khoá màn hình, xem màn hình và tin nhắn chỉ hoạt động khi mở được màn hình.',
   },
   en: {
     'agent.error': 'Error',
@@ -78,5 +80,7 @@ export const agentCatalogue: Catalogue = {
     'agent.platform.noDisplayFound':
       'no DISPLAY, and no running X display was found on this PC (has it reached the graphical login?); if you know the display, run again with --display :0',
     'agent.platform.notWindows': 'not Windows',
+    'agent.desktop.keepTrying':
+      "Cannot open the student's desktop yet ({reason}). The agent runs on: the web filter and the link to the teacher console work, the console shows this problem, and the agent keeps trying. Locking, screen pictures and messages work once the desktop opens.",
   },
 };

@@ -62,6 +62,11 @@ const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'sha-256 hex');
  * resolver-contested — something keeps pointing the system resolver elsewhere; the agent paused;
  * firewall-failed — the filter runs, but its DNS firewall could not be put in force (no nftables, the
  *   kernel refused): programs that ask another DNS server themselves, or use encrypted DNS, go round it.
+ * resolver-bypassed — systemd-resolved forwards to the filter, but /etc/resolv.conf no longer sends
+ *   programs to resolved's stub: programs that read it ask other servers directly;
+ * list-format-unsupported / list-corrupt — the list saved on the PC could not be loaded at start
+ *   (written by another SafeLab version / damaged); until the console sends one, only the built-in
+ *   rules (SafeSearch, encrypted-DNS canaries) apply.
  */
 export const agentFilterProblemSchema = z.object({ code: z.string().max(64), detail: shortText });
 export type AgentFilterProblem = z.infer<typeof agentFilterProblemSchema>;
@@ -88,6 +93,15 @@ export type AgentFilterState = z.infer<typeof agentFilterStateSchema>;
 export const lockIssueSchema = z.enum(['input-not-captured', 'contested', 'lock-down']);
 export type LockIssue = z.infer<typeof lockIssueSchema>;
 
+/**
+ * Why the agent cannot drive this PC's desktop although it runs (its connection and web filter go
+ * on): 'desktop-unavailable' — no X session to open yet (boot, a Wayland greeter, a broken
+ * Xauthority); the agent keeps trying. Lock, screen pictures and messages do not work meanwhile.
+ * `code` stays a plain string, as for filter problems. i18n: ui.tile.desktopProblem.<code>.
+ */
+export const agentDesktopProblemSchema = z.object({ code: z.string().max(64), detail: shortText });
+export type AgentDesktopProblem = z.infer<typeof agentDesktopProblemSchema>;
+
 export const agentStateSchema = z.object({
   locked: z.boolean(),
   lockMessage: messageText.optional(),
@@ -96,6 +110,8 @@ export const agentStateSchema = z.object({
   /** A lesson runs on this PC and its monitoring indicator is up (or going up): its screen may be watched. */
   lessonActive: z.boolean(),
   filter: agentFilterStateSchema.optional(),
+  /** Only while the agent cannot drive the desktop (see agentDesktopProblemSchema). */
+  desktopProblem: agentDesktopProblemSchema.optional(),
 });
 export type AgentState = z.infer<typeof agentStateSchema>;
 

@@ -12,7 +12,7 @@
 // nftables NAT are not allowed; every wait is bounded.
 import { execFile, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,14 +21,16 @@ import { MatcherStore } from '../../../src/agent/dns/matcher-store.js';
 import { dnsFirewallScript } from '../../../src/agent/system/linux/firewall.js';
 import { readEncryptedDnsAddresses } from '../../../src/agent/system/encrypted-dns-addresses.js';
 import { builtFile } from '../helpers/paths.js';
-import { spawnTracked, stopAllChildren, stopChild } from '../helpers/processes.js';
-import { LineLog, until } from '../helpers/wait.js';
+import { exited, spawnTracked, stopAllChildren, stopChild } from '../helpers/processes.js';
+import { LineLog, until, withTimeout } from '../helpers/wait.js';
 import { compileTestList, schoolProfile } from '../../unit/dns/lists.js';
 
 /** Namespace holders end on their own after this, should the test process die without cleaning up. */
 const holderLifetimeSeconds = 300;
 const commandTimeoutMs = 10_000;
 const student = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+/** An X display nothing listens on: a Linux desktop that cannot be opened. */
+const deadDisplay = ':4093';
 
 interface Result {
   code: number;
@@ -101,12 +103,13 @@ class AgentInNs {
 let dataDir: string;
 let agent: AgentInNs | null = null;
 
+/** Starts the agent in the PC namespace; a flag given as '' is left out (e.g. no --dns-upstream). */
 function startAgent(flags: string[] = [], env?: NodeJS.ProcessEnv): AgentInNs {
-  const args = [process.execPath, builtFile('agent/cli.js'), 'run', '--platform', 'simulated', '--data-dir', dataDir, '--hostname', 'PC-FW'];
-  const defaults = { '--dns-listen': '127.0.0.1:53,[::1]:53', '--dns-upstream': '8.8.8.8:53', '--system-resolver': 'off', '--dns-firewall': 'on' };
+  const args = [process.execPath, builtFile('agent/cli.js'), 'run', '--data-dir', dataDir, '--hostname', 'PC-FW'];
+  const defaults = { '--platform': 'simulated', '--dns-listen': '127.0.0.1:53,[::1]:53', '--dns-upstream': '8.8.8.8:53', '--system-resolver': 'off', '--dns-firewall': 'on' };
   const given = new Map<string, string>();
   for (let i = 0; i + 1 < flags.length; i += 2) given.set(flags[i]!, flags[i + 1]!);
-  for (const [flag, value] of Object.entries(defaults)) args.push(flag, given.get(flag) ?? value);
+  for (const [flag, value] of Object.entries({ ...defaults, ...Object.fromEntries(given) })) if (value !== '') args.push(flag, value);
   agent = new AgentInNs(spawnInNs(pcHolder, args, { ...process.env, SAFELAB_AGENT_DATA_DIR: '', ...env }));
   return agent;
 }
@@ -115,6 +118,12 @@ async function startFilteringAgent(flags: string[] = []): Promise<AgentInNs> {
   const a = startAgent(flags);
   await a.log.waitFor(/dns-firewall-(on|failed)/, 20_000);
   return a;
+}
+
+/** What NetworkManager and resolvconf do: write a new file beside it and rename it over. */
+function replaceByRename(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
 }
 
 /** How often the internet's DNS server was asked `name`, and from where. */
@@ -389,5 +398,86 @@ describe('the DNS firewall in a network namespace', () => {
     expect(await studentDig('127.0.0.1', 'porn.test')).toBe('0.0.0.0');
     expect(await bare.stop()).toBe(0);
     expect(bare.log.has(/dns-firewall-remove/)).toBe(false);
+  });
+  it('after a crash, an agent whose desktop cannot open still puts the resolver back, replaces the firewall and filters', async (ctx) => {
+    if (unavailable) ctx.skip();
+    const resolvConf = path.join(root, 'resolv-crash.conf');
+    const original = '# from DHCP\nnameserver 8.8.8.8\n';
+    writeFileSync(resolvConf, original);
+    await (await startFilteringAgent(['--system-resolver', resolvConf])).kill();
+    // What a crash leaves: the resolver and the firewall sending DNS to a filter that does not run.
+    expect(readFileSync(resolvConf, 'utf8')).toContain('nameserver 127.0.0.1');
+    expect(await safelabTable()).toBe(true);
+    expect(await studentDig('8.8.8.8', 'site.test')).toBe('');
+
+    // The next start has no desktop it can open (no X on that display): it must not matter.
+    const noDesktop = startAgent(['--platform', 'linux', '--display', deadDisplay, '--system-resolver', resolvConf]);
+    await noDesktop.log.waitFor(/desktop-unavailable/, 20_000);
+    expect(noDesktop.log.has(/dns-resolver-recovered outcome=restored/)).toBe(true);
+    expect(noDesktop.log.has(/dns-firewall-on/)).toBe(true);
+    expect(noDesktop.child.exitCode).toBeNull();
+    expect(readFileSync(resolvConf, 'utf8')).toContain('nameserver 127.0.0.1');
+    expect(await studentDig('8.8.8.8', 'porn.test')).toBe('0.0.0.0');
+    expect(await studentDig('8.8.8.8', 'site.test')).toBe('10.1.2.3');
+    expect(await noDesktop.stop()).toBe(0);
+    expect(readFileSync(resolvConf, 'utf8')).toBe(original);
+    expect(await safelabTable()).toBe(false);
+  });
+
+  it('after a crash, an agent refusing a platform that cannot exist here puts the resolver back and removes the firewall before it exits', async (ctx) => {
+    if (unavailable) ctx.skip();
+    const resolvConf = path.join(root, 'resolv-refused.conf');
+    const original = '# from DHCP\nnameserver 8.8.8.8\n';
+    writeFileSync(resolvConf, original);
+    await (await startFilteringAgent(['--system-resolver', resolvConf])).kill();
+    expect(await safelabTable()).toBe(true);
+    const refused = startAgent(['--platform', 'win32', '--system-resolver', resolvConf]);
+    expect(await withTimeout(exited(refused.child), 20_000, 'the refusing agent to exit')).toBe(6);
+    expect(refused.log.has(/dns-resolver-recovered outcome=restored/)).toBe(true);
+    expect(refused.log.has(/dns-firewall-recovered outcome=removed/)).toBe(true);
+    expect(readFileSync(resolvConf, 'utf8')).toBe(original);
+    expect(await safelabTable()).toBe(false);
+    // Not filtered, but not without DNS either.
+    expect(await studentDig('8.8.8.8', 'site.test')).toBe('10.1.2.3');
+  });
+
+  it('when the system resolver later names a resolver on this PC, keeps forwarding to the servers it had instead of looping', async (ctx) => {
+    if (unavailable) ctx.skip();
+    const resolvConf = path.join(root, 'resolv-nm.conf');
+    writeFileSync(resolvConf, 'nameserver 8.8.8.8\n');
+    // No --dns-upstream: the filter's way out follows the system resolver.
+    const a = await startFilteringAgent(['--system-resolver', resolvConf, '--dns-upstream', '']);
+    expect(a.log.has(/dns-firewall-on/)).toBe(true);
+    // NetworkManager switches to a resolver of its own on this PC (here the stub on 127.0.0.53).
+    replaceByRename(resolvConf, '# Generated by NetworkManager\nnameserver 127.0.0.53\n');
+    // Logged once the filter has taken (or refused) the new setting's servers.
+    await a.log.waitFor(/dns-resolver-pointed-again/, 10_000);
+    expect(readFileSync(resolvConf, 'utf8')).toContain('nameserver 127.0.0.1');
+    // Still answered, by 8.8.8.8 asked from the PC itself: no loop through the stub.
+    const name = `after-nm-${Date.now()}.site.test`;
+    expect(await studentDig('127.0.0.1', name)).toBe('10.1.2.3');
+    await until(() => internetAsked(name).length > 0, 5000, `the internet's DNS server to see ${name}`);
+    expect([...new Set(internetAsked(name))]).toEqual(['10.99.0.1']);
+    expect(a.log.has(/dns-upstream-local-left-out leftOut=127\.0\.0\.53:53 using=8\.8\.8\.8:53 keptCurrent=true/)).toBe(true);
+    expect(await safelabTable()).toBe(true);
+    expect(await studentDig('8.8.8.8', 'porn.test')).toBe('0.0.0.0');
+    expect(await a.stop()).toBe(0);
+  });
+
+  it('when the system resolver names only a resolver on this PC and the filter had no other, takes the firewall out of force and says why', async (ctx) => {
+    if (unavailable) ctx.skip();
+    const resolvConf = path.join(root, 'resolv-none.conf');
+    writeFileSync(resolvConf, '# no DNS server handed out yet\n');
+    const a = await startFilteringAgent(['--system-resolver', resolvConf, '--dns-upstream', '']);
+    expect(a.log.has(/dns-firewall-on/)).toBe(true);
+    replaceByRename(resolvConf, 'nameserver 127.0.0.53\n');
+    await a.log.waitFor(/dns-resolver-pointed-again/, 10_000);
+    // DNS works: the filter asks the stub, whose own queries now leave as they are.
+    expect(await studentDig('127.0.0.1', 'site.test')).toBe('10.1.2.3');
+    expect(await studentDig('127.0.0.1', 'porn.test')).toBe('0.0.0.0');
+    expect(await safelabTable()).toBe(false);
+    expect(a.log.lines.filter((l) => l.includes('dns-firewall-failed'))).toEqual([expect.stringMatching(/code=firewall-plan-invalid .*now names a resolver on this PC \(127\.0\.0\.53:53\)/)]);
+    expect(await a.stop()).toBe(0);
+    expect(a.log.lines.filter((l) => l.includes('dns-firewall-removed'))).toHaveLength(1);
   });
 });

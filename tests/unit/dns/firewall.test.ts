@@ -11,6 +11,7 @@ import {
   readEncryptedDnsAddresses,
 } from '../../../src/agent/system/encrypted-dns-addresses.js';
 import { LinuxFirewall, dnsFirewallScript, nftRunner, redirectTargets, removeFirewallScript, type NftResult } from '../../../src/agent/system/linux/firewall.js';
+import { loopFreeUpstreams } from '../../../src/agent/system/dns-firewall.js';
 import { SystemControlError, type DnsFirewallPlan } from '../../../src/agent/system/system-control.js';
 
 const loopbackFilter = [
@@ -179,5 +180,32 @@ describe('the Linux firewall and nft', () => {
     expect(calls[0]).toEqual({ args: ['-f', '-'], input: dnsFirewallScript(plan()) });
     expect(await firewall.remove()).toBe('nothing-there');
     expect(calls[1]!.args).toEqual(['list', 'table', 'inet', 'safelab']);
+  });
+});
+
+describe('upstreams the filter may take while the firewall is in force', () => {
+  const nm = { host: '127.0.1.1', port: 53 };
+  const stub = { host: '127.0.0.53', port: 53 };
+  const router = { host: '192.168.1.1', port: 53 };
+  const isp = { host: '203.0.113.53', port: 53 };
+
+  it('takes the new servers when none of them is a resolver on this PC', () => {
+    expect(loopFreeUpstreams(loopbackFilter, [router, { host: '2001:db8::53', port: 53 }], [isp])).toEqual({ servers: [router, { host: '2001:db8::53', port: 53 }], leftOut: [], keptCurrent: false });
+    // The filter's own address is no other resolver.
+    expect(loopFreeUpstreams(loopbackFilter, [{ host: '127.0.0.1', port: 53 }, router], [])?.leftOut).toEqual([]);
+  });
+
+  it('leaves out a resolver on this PC (NetworkManager’s dnsmasq, resolved’s stub) and keeps the rest', () => {
+    expect(loopFreeUpstreams(loopbackFilter, [nm, router], [isp])).toEqual({ servers: [router], leftOut: [nm], keptCurrent: false });
+  });
+
+  it('keeps the servers in use when the new setting names only resolvers on this PC', () => {
+    expect(loopFreeUpstreams(loopbackFilter, [nm], [router, isp])).toEqual({ servers: [router, isp], leftOut: [nm], keptCurrent: true });
+    expect(loopFreeUpstreams(loopbackFilter, [stub, { host: '::1', port: 5353 }], [router])?.servers).toEqual([router]);
+  });
+
+  it('has nothing to offer when neither the new nor the current servers could be asked without a loop', () => {
+    expect(loopFreeUpstreams(loopbackFilter, [nm], [])).toBeNull();
+    expect(loopFreeUpstreams(loopbackFilter, [nm], [stub])).toBeNull();
   });
 });

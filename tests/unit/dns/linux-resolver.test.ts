@@ -134,6 +134,25 @@ describe('Linux resolver via systemd-resolved', () => {
     expect(calls[0]).toBe('systemctl try-reload-or-restart systemd-resolved');
   });
 
+  it('says when resolv.conf goes round resolved’s stub while the drop-in is in force, and never in plain resolv.conf mode', async () => {
+    const run = async (): Promise<CommandResult> => ({ code: 0, stdout: '', stderr: '' });
+    const stub = path.join(root, 'stub-resolv.conf');
+    await fs.writeFile(stub, 'nameserver 127.0.0.53\noptions edns0 trust-ad\n');
+    await fs.symlink(stub, resolvConf);
+    const control = new LinuxSystemControl({ dataDir, resolvConfPath: resolvConf, resolvedDropInDir: path.join(etc, 'resolved.conf.d'), resolvedUpstreamFile: path.join(root, 'none'), run, detectResolved: async () => true });
+    expect(await control.resolverBypass(target)).toBeNull();
+    await control.pointResolverAtFilter(target);
+    expect(await control.resolverBypass(target)).toBeNull();
+    await fs.rm(resolvConf);
+    await fs.writeFile(resolvConf, 'nameserver 127.0.0.54\nnameserver ::1\n');
+    expect(await control.resolverBypass(target)).toBeNull();
+    await fs.writeFile(resolvConf, 'nameserver 127.0.0.53\nnameserver 8.8.8.8\n');
+    expect(await control.resolverBypass(target)).toMatch(/names 8\.8\.8\.8 instead of systemd-resolved's stub/);
+    // A plain resolv.conf PC is judged by resolverPointsAtFilter alone.
+    await fs.writeFile(path.join(root, 'plain.conf'), 'nameserver 8.8.8.8\n');
+    expect(await new LinuxSystemControl({ dataDir: path.join(root, 'other'), resolvConfPath: path.join(root, 'plain.conf'), detectResolved: async () => false }).resolverBypass(target)).toBeNull();
+  });
+
   it('reports a failed resolved reload as a coded error', async () => {
     const control = new LinuxSystemControl({
       dataDir,

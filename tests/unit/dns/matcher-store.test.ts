@@ -92,6 +92,29 @@ describe('matcher store', () => {
     expect(await new MatcherStore({ dataDir }).loadLastGood()).toBe('corrupt');
   });
 
+  it('tells a list saved by another SafeLab version (another blob format) from a damaged one, and leaves it for IT to see', async () => {
+    const store = new MatcherStore({ dataDir });
+    await store.install(compileTestList(), schoolProfile());
+    const file = await fs.readFile(store.savedFilePath);
+    // The blob starts 8-aligned after the 12-byte header and the profile JSON; its version is at +4.
+    const blobAt = (12 + file.readUInt32LE(8) + 7) & ~7;
+    file.writeUInt16LE(1, blobAt + 4);
+    await fs.writeFile(store.savedFilePath, file);
+    const lines: string[] = [];
+    const restarted = new MatcherStore({ dataDir, log: (event, fields) => lines.push(`${event} ${JSON.stringify(fields)}`) });
+    expect(await restarted.loadLastGood()).toBe('unsupported');
+    expect(restarted.policy).toBeNull();
+    expect(lines).toEqual([expect.stringMatching(/^filter-saved-unsupported .*"code":"version".*format version 1, this build reads 2/)]);
+    expect((await fs.readFile(store.savedFilePath)).equals(file)).toBe(true);
+    // The same for a saved-file layout of another version.
+    file.writeUInt16LE(7, 4);
+    await fs.writeFile(store.savedFilePath, file);
+    expect(await new MatcherStore({ dataDir }).loadLastGood()).toBe('unsupported');
+    // The console's list replaces it.
+    expect((await restarted.install(compileTestList(), schoolProfile())).persisted).toBe(true);
+    expect(await new MatcherStore({ dataDir }).loadLastGood()).toBe('loaded');
+  });
+
   it('keeps answering from the old rules for a query decided before a swap', async () => {
     const store = new MatcherStore({ dataDir });
     await store.install(compileTestList(), schoolProfile());

@@ -46,7 +46,7 @@ function guardFor(system: LinuxSystemControl, extra: Partial<ResolverGuardOption
     system,
     target,
     log: (event, fields) => lines.push(`${event} ${JSON.stringify(fields ?? {})}`),
-    onPointed: (takeover) => pointed.push(takeover),
+    onPointed: (takeover) => void pointed.push(takeover),
     onChange: () => changes++,
     ...extra,
   });
@@ -69,6 +69,16 @@ async function replaceByRename(text: string): Promise<void> {
   const temp = `${resolvConf}.NetworkManager-tmp`;
   await fs.writeFile(temp, text);
   await fs.rename(temp, resolvConf);
+}
+
+/** A systemd-resolved PC: /etc/resolv.conf links to resolved's stub file, which names 127.0.0.53. */
+async function linkToStub(): Promise<void> {
+  const resolve = path.join(root, 'run', 'systemd', 'resolve');
+  await fs.mkdir(resolve, { recursive: true });
+  await fs.writeFile(path.join(resolve, 'stub-resolv.conf'), 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n');
+  await fs.writeFile(path.join(resolve, 'resolv.conf'), 'nameserver 192.168.1.1\n');
+  await fs.rm(resolvConf);
+  await fs.symlink('../run/systemd/resolve/stub-resolv.conf', resolvConf);
 }
 
 const pointsHere = async (): Promise<boolean> => parseNameservers(await fs.readFile(resolvConf, 'utf8')).every((s) => s.host === '127.0.0.1');
@@ -158,6 +168,7 @@ describe('resolver guard', () => {
   });
 
   it('undoes a pointing that failed half way (systemd-resolved would not reload) and points once it can', async () => {
+    await linkToStub();
     let reloadWorks = false;
     const run = async (command: string): Promise<CommandResult> =>
       command === 'systemctl' && !reloadWorks ? { code: 1, stdout: '', stderr: 'Failed to reload systemd-resolved.service' } : { code: 0, stdout: '', stderr: '' };
@@ -180,5 +191,61 @@ describe('resolver guard', () => {
     expect(guard.status().problem).toBeNull();
     expect(await fs.readFile(path.join(dropInDir, 'zz-safelab-agent.conf'), 'utf8')).toContain('DNS=127.0.0.1');
     expect(guard.status().drift).toBeNull();
+  });
+
+  it('in systemd-resolved mode, notices /etc/resolv.conf re-pointed away from resolved’s stub, reports it without fighting, and clears it when it comes back', async () => {
+    await linkToStub();
+    const calls: string[] = [];
+    const run = async (command: string, args: string[]): Promise<CommandResult> => {
+      calls.push([command, ...args].join(' '));
+      return { code: 0, stdout: '', stderr: '' };
+    };
+    const dropIn = path.join(root, 'etc', 'systemd', 'resolved.conf.d', 'zz-safelab-agent.conf');
+    const system = new LinuxSystemControl({
+      dataDir: path.join(root, 'agent'),
+      resolvConfPath: resolvConf,
+      resolvedDropInDir: path.dirname(dropIn),
+      resolvedUpstreamFile: path.join(root, 'run', 'systemd', 'resolve', 'resolv.conf'),
+      run,
+      detectResolved: async () => true,
+    });
+    const guard = guardFor(system);
+    expect(await guard.start()).toEqual({ pointed: true, drift: null, problem: null });
+    const reloads = calls.length;
+
+    // Someone makes resolv.conf a plain file naming the router: programs that read it skip resolved.
+    await replaceByRename('nameserver 192.168.1.1\n');
+    const took = await until('the bypass reported', () => guard.status().problem?.code === 'resolver-bypassed');
+    expect(took).toBeLessThan(1500);
+    expect(guard.status()).toMatchObject({ pointed: false, drift: { count: 1 }, problem: { detail: expect.stringContaining('192.168.1.1') } });
+    // Re-writing the drop-in could not help: it is left as it is, resolved is not reloaded again.
+    expect(await fs.readFile(dropIn, 'utf8')).toContain('DNS=127.0.0.1');
+    expect(pointed).toHaveLength(1);
+    expect(calls).toHaveLength(reloads);
+
+    // Back to the stub: protected again, and said so.
+    await fs.rm(resolvConf);
+    await fs.symlink('../run/systemd/resolve/stub-resolv.conf', resolvConf);
+    await until('the bypass over', () => guard.status().problem === null && guard.status().pointed);
+    // A link to resolved's own list of upstream servers goes round it too.
+    await fs.rm(resolvConf);
+    await fs.symlink('../run/systemd/resolve/resolv.conf', resolvConf);
+    await until('the second bypass reported', () => guard.status().problem?.code === 'resolver-bypassed');
+    expect(guard.status().drift?.count).toBe(2);
+    expect(lines.filter((l) => l.startsWith('dns-resolver-bypassed'))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith('dns-resolver-bypass-over'))).toHaveLength(1);
+  });
+
+  it('in systemd-resolved mode, reports a resolv.conf that already goes round resolved when the filter starts', async () => {
+    const system = new LinuxSystemControl({
+      dataDir: path.join(root, 'agent'),
+      resolvConfPath: resolvConf,
+      resolvedDropInDir: path.join(root, 'etc', 'systemd', 'resolved.conf.d'),
+      resolvedUpstreamFile: path.join(root, 'none'),
+      run: async () => ({ code: 0, stdout: '', stderr: '' }),
+      detectResolved: async () => true,
+    });
+    // resolv.conf still holds the DHCP server from beforeEach.
+    expect(await guardFor(system).start()).toMatchObject({ pointed: false, problem: { code: 'resolver-bypassed' } });
   });
 });

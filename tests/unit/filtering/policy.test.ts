@@ -2,7 +2,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { lessonPlatformsCategory } from '../../../src/shared/filtering/categories.js';
+import { checksumStart, headerOffsets } from '../../../src/shared/filtering/blob-format.js';
 import { compileLists, sourcesOfList } from '../../../src/shared/filtering/compile.js';
+import { crc32 } from '../../../src/shared/filtering/crc32.js';
 import { DomainMatcher } from '../../../src/shared/filtering/matcher.js';
 import { compilePolicy, decide, type CompiledPolicy, type Verdict } from '../../../src/shared/filtering/policy.js';
 import { alwaysBlockedCategories, lessonAllowlistProfile, presetProfile, withAlwaysBlocked } from '../../../src/shared/filtering/presets.js';
@@ -94,6 +96,68 @@ describe('compiled policy, filtered mode', () => {
     expect(verdict(typed, 'proxy.example.org')).toBe('allow');
   });
 
+  it('never lets an allow list named like an exception category open adult names (the Tiểu học preset with UT1 adult)', () => {
+    const compiled = compileLists([
+      { category: 'adult', names: ['xxx.example.net', 'porn.example.org'] },
+      // A plain allow list IT staff filed as "adult-allow": before, it passed for adult's own @@ exceptions.
+      { category: 'adult-allow', kind: 'allow', names: ['xxx.example.net', 'porn.example.org'] },
+    ]);
+    expect(compiled.stats.problems).toEqual([expect.objectContaining({ kind: 'reserved-category-name', category: 'adult-allow', names: 2, messageKey: 'filtering.compile.reserved-category-name' })]);
+    const lists = DomainMatcher.load(compiled.blob);
+    expect(lists.categoryIndex('adult-allow')).toBe(-1);
+    const tieuHoc = compilePolicy(lists, presetProfile('tieu-hoc'));
+    expect(verdict(tieuHoc, 'xxx.example.net')).toBe('block');
+    expect(verdict(tieuHoc, 'www.porn.example.org')).toBe('block');
+    // Named by a profile, a reserved name opens nothing either.
+    const naming = compilePolicy(lists, { ...presetProfile('tieu-hoc'), allowCategories: [lessonPlatformsCategory, 'adult-allow'] });
+    expect(verdict(naming, 'xxx.example.net')).toBe('block');
+  });
+
+  it('never lets a second list filed under adult lift UT1’s adult entries with its @@ rules', () => {
+    const compiled = compileLists([
+      { category: 'adult', names: ['xxx.example.net'] },
+      ...sourcesOfList('adult', 'block', { block: ['other.example.com'], allow: ['xxx.example.net', 'other.example.com'] }),
+    ]);
+    expect(compiled.stats.problems).toEqual([expect.objectContaining({ kind: 'exceptions-always-blocked', category: 'adult', names: 2 })]);
+    const tieuHoc = compilePolicy(DomainMatcher.load(compiled.blob), presetProfile('tieu-hoc'));
+    expect(verdict(tieuHoc, 'xxx.example.net')).toBe('block');
+    expect(verdict(tieuHoc, 'other.example.com')).toBe('block');
+    // Only IT staff typing the name into the profile opens it.
+    expect(verdict(compilePolicy(DomainMatcher.load(compiled.blob), { ...presetProfile('tieu-hoc'), extraAllow: ['xxx.example.net'] }), 'xxx.example.net')).toBe('allow');
+  });
+
+  it('never lets an always-blocked category be lifted by a list’s exceptions, even in a blob that carries them', () => {
+    // What an older console compiled for a list under adult with @@ rules: an allow category
+    // "adult-allow". Made here by renaming a category in the bytes (same length) and re-sealing.
+    const blob = compileLists([
+      { category: 'adult', names: ['xxx.example.net'] },
+      { category: 'adultxallow', kind: 'allow', names: ['xxx.example.net'] },
+    ]).blob;
+    const at = Buffer.from(blob).indexOf('adultxallow');
+    blob.set(new TextEncoder().encode('adult-allow'), at);
+    new DataView(blob.buffer, blob.byteOffset).setUint32(headerOffsets.checksum, crc32(blob.subarray(checksumStart)), true);
+    const older = DomainMatcher.load(blob);
+    expect(older.categoryKinds[older.categoryIndex('adult-allow')]).toBe('allow');
+    expect(verdict(compilePolicy(older, presetProfile('thpt')), 'xxx.example.net')).toBe('block');
+    expect(verdict(compilePolicy(older, presetProfile('thpt')), 'www.xxx.example.net')).toBe('block');
+  });
+
+  it('keeps a list’s @@ exceptions to its own entries: a list sharing its category loses them, and says so', () => {
+    const compiled = compileLists([
+      ...sourcesOfList('ads', 'block', { block: ['ads.example.com'], allow: ['ok.ads.example.com'] }),
+      { category: 'ads', names: ['ok.ads.example.com'] },
+      ...sourcesOfList('trackers', 'block', { block: ['t.example.com'], allow: ['ok.t.example.com'] }),
+    ]);
+    expect(compiled.stats.problems).toEqual([expect.objectContaining({ kind: 'exceptions-shared-category', category: 'ads', names: 1 })]);
+    const lists = DomainMatcher.load(compiled.blob);
+    expect(lists.categoryNames).toEqual(['ads', 'trackers', 'trackers-allow']);
+    const policy = compilePolicy(lists, profile({ blockedCategories: ['ads', 'trackers'] }));
+    // The second "ads" list blocks ok.ads.example.com itself: the first list's exception may not lift it.
+    expect(verdict(policy, 'ok.ads.example.com')).toBe('block');
+    expect(verdict(policy, 'ok.t.example.com')).toBe('pass');
+    expect(verdict(policy, 'x.t.example.com')).toBe('block');
+  });
+
   it('lets a typed block stand against any shipped allow entry, and a typed allow lift it', () => {
     const typed = compilePolicy(matcher, profile({ extraBlock: ['microsoft.com', 'olm.vn'] }));
     expect(verdict(typed, 'teams.microsoft.com')).toBe('block');
@@ -161,20 +225,32 @@ describe('compiled policy, filtered mode', () => {
 describe('compiled policy against the rules written out slowly (reference-policy.ts)', () => {
   const blockCategories = ['gambling', 'games', 'adult', 'redirector', 'easylist'];
   const allowCategories = [lessonPlatformsCategory, 'child'];
-  const everyCategory = [...blockCategories, ...allowCategories, 'easylist-allow', 'never-compiled'];
+  // Names only lists' exceptions may carry: a profile naming one, or a list filed under one, opens nothing.
+  const reservedNames = ['easylist-allow', 'games-allow', 'adult-allow'];
+  const everyCategory = [...blockCategories, ...allowCategories, ...reservedNames, 'never-compiled'];
   const listedName = fc.oneof(relatedName, relatedName, relatedName, domainName);
   const names = fc.uniqueArray(listedName, { maxLength: 12 });
+  const fewNames = fc.uniqueArray(listedName, { maxLength: 4 });
+  /** Lists that try to open what they should not: a second list in a category, with its own @@ rules; an allow list under a reserved name. */
+  const intruder: fc.Arbitrary<ReferenceSource> = fc.oneof(
+    fc.record({ category: fc.constantFrom('easylist', 'adult', 'games', 'gambling'), kind: fc.constant('block' as const), names: fewNames, exceptions: fewNames }),
+    fc.record({ category: fc.constantFrom(...reservedNames), kind: fc.constantFrom('allow' as const, 'block' as const), names: fewNames }),
+  );
   const sourcesArbitrary: fc.Arbitrary<ReferenceSource[]> = fc
     .record({
       blocks: fc.tuple(...blockCategories.map(() => names)),
       allows: fc.tuple(...allowCategories.map(() => names)),
-      exceptions: names,
+      exceptions: fc.tuple(names, names),
+      intruders: fc.array(intruder, { maxLength: 2 }),
     })
-    .map(({ blocks, allows, exceptions }) => [
+    .map(({ blocks, allows, exceptions, intruders }) => [
       ...blockCategories.flatMap((category, i) =>
-        category === 'easylist' ? sourcesOfList(category, 'block', { block: blocks[i]!, allow: exceptions }) : [{ category, kind: 'block' as const, names: blocks[i]! }],
+        category === 'easylist' || category === 'games'
+          ? sourcesOfList(category, 'block', { block: blocks[i]!, allow: exceptions[category === 'easylist' ? 0 : 1]! })
+          : [{ category, kind: 'block' as const, names: blocks[i]! }],
       ),
       ...allowCategories.map((category, i) => ({ category, kind: 'allow' as const, names: allows[i]! })),
+      ...intruders,
     ]);
   const typedName = fc.oneof(relatedName, relatedName.map((name) => name.toUpperCase() + '.'), fc.constant('*.bad.example'));
   const rules = fc.record({
@@ -208,6 +284,34 @@ describe('compiled policy against the rules written out slowly (reference-policy
         }
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('never opens a name of an always-blocked category through any list, whatever lists sit beside it; only a typed allow does', () => {
+    const always = fc.constantFrom('adult', 'gambling', 'malware', 'doh', 'redirector');
+    fc.assert(
+      fc.property(
+        always,
+        fc.uniqueArray(relatedName, { minLength: 1, maxLength: 6 }),
+        fc.array(intruder, { minLength: 1, maxLength: 3 }),
+        fc.constantFrom('www', 'a', 'deep.x'),
+        (category, listed, intruders, sub) => {
+          // Intruders aimed at this category: its exception name, a second list in it with @@ rules.
+          const aimed = intruders.map((i) => ({ ...i, category: reservedNames.includes(i.category) ? `${category}-allow` : category, names: [...i.names, ...listed.slice(0, 2)], ...(i.exceptions ? { exceptions: [...i.exceptions, ...listed] } : {}) }));
+          const lists = DomainMatcher.load(compileLists([{ category, names: listed }, { category: lessonPlatformsCategory, kind: 'allow', names: listed }, ...aimed]).blob);
+          for (const band of ['tieu-hoc', 'thcs', 'thpt'] as const) {
+            const preset = presetProfile(band);
+            const openEverything = compilePolicy(lists, { ...preset, allowCategories: [lessonPlatformsCategory, `${category}-allow`, ...reservedNames] });
+            for (const name of listed) {
+              expect(verdict(openEverything, name), `${name} (${category}) in ${band}`).toBe('block');
+              expect(verdict(openEverything, `${sub}.${name}`)).toBe('block');
+            }
+            const typed = compilePolicy(lists, { ...preset, extraAllow: [listed[0]!] });
+            expect(verdict(typed, listed[0]!)).not.toBe('block');
+          }
+        },
+      ),
+      { numRuns: 150 },
     );
   });
 

@@ -31,6 +31,12 @@
 // The DNS firewall (./firewall.ts) closes all three: it redirects every program's DNS to any
 // server, resolved's own included, to the filter. Without it, the README's "Web filtering" section
 // tells IT staff how to set such PCs up (NetworkManager's global DNS, or plain resolv.conf mode).
+//
+// In systemd-resolved mode the drop-in only counts while /etc/resolv.conf still sends programs to
+// resolved's stub (127.0.0.53): a resolv.conf re-pointed elsewhere later (a plain file naming the
+// router, a link to resolved's own upstream list) lets every program that reads it go round
+// resolved. So that mode watches resolv.conf as well as the drop-in, and `bypass` says when it
+// happened; the guard reports it (re-writing the drop-in could not fix it).
 
 import { promises as fs, watch as watchFolder, type FSWatcher } from 'node:fs';
 import path from 'node:path';
@@ -54,6 +60,8 @@ export const resolverCommandTimeoutMs = 15_000;
 export const resolverStateFileName = 'resolver-state.json';
 /** First line of every file we write; restore only replaces files that still carry it. */
 export const ourMarker = '# Written by the SafeLab agent';
+/** systemd-resolved's stub listeners (DNSStubListener, and the "no search domains" one since v247). */
+export const resolvedStubAddresses: readonly string[] = ['127.0.0.53', '127.0.0.54'];
 
 export interface CommandResult {
   code: number;
@@ -214,6 +222,38 @@ export function filterResolvedDropIn(target: ResolverTarget): string {
   ].join('\n');
 }
 
+/**
+ * Watches one file through its folder: resolvconf, dhclient and NetworkManager replace files by
+ * rename, which a watch on the file itself would silently lose.
+ */
+function watchFile(file: string, changed: () => void): ResolverFileWatch {
+  const name = path.basename(file);
+  let alive = true;
+  let watcher: FSWatcher;
+  try {
+    watcher = watchFolder(path.dirname(file), { persistent: false }, (_event, filename) => {
+      // No name (some file systems): anything may have changed.
+      if (filename === null || filename === name) changed();
+    });
+  } catch {
+    return { alive: false, close: () => undefined };
+  }
+  watcher.on('error', () => {
+    alive = false;
+    watcher.close();
+    changed();
+  });
+  return {
+    get alive() {
+      return alive;
+    },
+    close() {
+      alive = false;
+      watcher.close();
+    },
+  };
+}
+
 export class LinuxResolver {
   readonly resolvConfPath: string;
   readonly dropInPath: string;
@@ -275,33 +315,29 @@ export class LinuxResolver {
    * the caller debounces and checks what the file says.
    */
   watch(changed: () => void): ResolverFileWatch {
-    const file = (this.method ?? 'resolv.conf') === 'resolv.conf' ? this.resolvConfPath : this.dropInPath;
-    const folder = path.dirname(file);
-    const name = path.basename(file);
-    let alive = true;
-    let watcher: FSWatcher;
-    try {
-      watcher = watchFolder(folder, { persistent: false }, (_event, filename) => {
-        // No name (some file systems): anything may have changed.
-        if (filename === null || filename === name) changed();
-      });
-    } catch {
-      return { alive: false, close: () => undefined };
-    }
-    watcher.on('error', () => {
-      alive = false;
-      watcher.close();
-      changed();
-    });
+    // In systemd-resolved mode resolv.conf matters too (see the top of this file).
+    const files = (this.method ?? 'resolv.conf') === 'resolv.conf' ? [this.resolvConfPath] : [this.dropInPath, this.resolvConfPath];
+    const watches = files.map((file) => watchFile(file, changed));
     return {
       get alive() {
-        return alive;
+        return watches.every((w) => w.alive);
       },
       close() {
-        alive = false;
-        watcher.close();
+        for (const w of watches) w.close();
       },
     };
+  }
+
+  /** See SystemControl.resolverBypass: only systemd-resolved mode can be bypassed this way. */
+  async bypass(target: ResolverTarget): Promise<string | null> {
+    const state = await this.readState();
+    if ((state?.method ?? this.method) !== 'systemd-resolved') return null;
+    // Read through the link, as programs do. No file, or no nameserver line: glibc asks 127.0.0.1,
+    // the filter itself.
+    const servers = parseNameservers(await this.readTextOr(this.resolvConfPath, ''));
+    const elsewhere = servers.filter((s) => !resolvedStubAddresses.includes(s.host) && !isTargetAddress(s.host, target));
+    if (elsewhere.length === 0) return null;
+    return `${this.resolvConfPath} names ${elsewhere.map((s) => s.host).join(', ')} instead of systemd-resolved's stub (127.0.0.53): programs that read it go round the filter`;
   }
 
   async restore(): Promise<ResolverRestoreOutcome> {

@@ -50,6 +50,10 @@ export class LinuxSystemControl implements SystemControl {
     return this.resolver.pointsAtFilter(target);
   }
 
+  resolverBypass(target: ResolverTarget): Promise<string | null> {
+    return this.resolver.bypass(target);
+  }
+
   watchResolver(changed: () => void): ResolverWatch {
     return this.resolver.watch(changed);
   }
