@@ -263,6 +263,24 @@ describe('computers in the browser', () => {
     expect(again.output).toMatch(/no longer accepts this PC/);
   }, 60_000);
 
+  it('shows a PC whose screen SafeLab cannot control (no X session yet) with a warning, its web filter still running', async () => {
+    const dir = agentDir('pc-nox');
+    const enrol = new AgentUnderTest(['enrol', '--enrolment-file', downloadedFile, '--data-dir', dir, '--hostname', 'PC-NOX']);
+    expect(await enrol.exitCode(soonMs), enrol.output).toBe(0);
+    // A Linux PC whose graphical session is not there (display :197 has no X server); its DNS filter
+    // runs on a private port so the test leaves this machine's own DNS alone.
+    const noX = new AgentUnderTest(['run', '--platform', 'linux', '--display', ':197', '--data-dir', dir, '--hostname', 'PC-NOX', '--dns-listen', '127.0.0.1:0', '--system-resolver', 'off', '--dns-firewall', 'off'], { DISPLAY: '' });
+    const chip = tile('PC-NOX').getByTestId('desktop-problem');
+    await waitFor('the desktop warning on the tile', soonMs, async () => (await chip.count()) > 0, () => noX.output + console_.tail());
+    expect(await chip.getAttribute('data-code')).toBe('desktop-unavailable');
+    expect(await chip.innerText()).toContain('Không điều khiển được màn hình máy này');
+    expect(await chip.getAttribute('title')).toContain('bộ lọc web vẫn chạy');
+    expect(await tile('PC-NOX').getAttribute('data-online')).toBe('true');
+    await page.screenshot({ path: join(screenshotDir, 'computers-desktop-unavailable.png') });
+    expect(noX.child.exitCode).toBeNull();
+    await noX.stop();
+  }, 60_000);
+
   it('says so when the link is wrong, when the console stops, and when it came back with a new link', async () => {
     // A link with a wrong token.
     const stranger = await context.newPage();

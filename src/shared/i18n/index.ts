@@ -35,6 +35,11 @@ export function translate(language: Language, key: string, params?: Record<strin
   return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
+/** Whether a text exists for `key` (codes from the wire may be newer than this catalogue). */
+export function hasText(key: string): boolean {
+  return key in merged.vi || key in merged.en;
+}
+
 /** Both languages at once, for errors shown to a teacher and logged for IT ("vi / en"). */
 export function bilingual(key: string, params?: Record<string, string | number>): { vi: string; en: string } {
   return { vi: translate('vi', key, params), en: translate('en', key, params) };

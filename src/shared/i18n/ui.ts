@@ -212,6 +212,8 @@ export const uiCatalogue: Catalogue = {
     'ui.tile.pictureAt': 'Ảnh lúc {time} (đang xem lớn một màn hình)',
     'ui.tile.lockDown': 'Khoá không còn trên màn hình',
     'ui.tile.lockDownHint': 'SafeLab chưa đưa được khoá trở lại màn hình máy này; học sinh có thể đang dùng máy.',
+    'ui.tile.desktopProblem.other': 'Không điều khiển được màn hình máy này',
+    'ui.tile.desktopProblem.otherHint': 'SafeLab chưa điều khiển được phiên đồ hoạ của máy. Khoá màn hình, xem màn hình và tin nhắn chưa dùng được; bộ lọc web vẫn chạy. Nếu kéo dài, hãy báo bộ phận IT.',
     'ui.tile.desktopProblem.desktop-unavailable': 'Không điều khiển được màn hình máy này',
     'ui.tile.desktopProblem.desktop-unavailableHint':
       'SafeLab chưa mở được phiên đồ hoạ của máy (máy đang khởi động, màn hình đăng nhập Wayland, hoặc tệp Xauthority hỏng) và đang tự thử lại. Khoá màn hình, xem màn hình và tin nhắn chưa dùng được; bộ lọc web vẫn chạy. Nếu kéo dài, hãy báo bộ phận IT.',
@@ -643,6 +645,8 @@ export const uiCatalogue: Catalogue = {
     'ui.tile.pictureAt': 'Picture from {time} (one monitor watched large)',
     'ui.tile.lockDown': 'The lock is not on the screen',
     'ui.tile.lockDownHint': 'SafeLab could not put the lock back on this PC’s screen; the student may be using the PC.',
+    'ui.tile.desktopProblem.other': 'SafeLab cannot control this PC’s screen',
+    'ui.tile.desktopProblem.otherHint': 'SafeLab cannot control the PC’s graphical session. Locking, screen pictures and messages do not work meanwhile; the web filter still runs. If it lasts, tell IT staff.',
     'ui.tile.desktopProblem.desktop-unavailable': 'SafeLab cannot control this PC’s screen',
     'ui.tile.desktopProblem.desktop-unavailableHint':
       'SafeLab could not open the PC’s graphical session yet (still starting, a Wayland login screen, or a broken Xauthority file) and keeps trying. Locking, screen pictures and messages do not work meanwhile; the web filter still runs. If it lasts, tell IT staff.',

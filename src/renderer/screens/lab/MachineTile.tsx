@@ -18,6 +18,7 @@ import { useSelection } from '../../state/selection.js';
 import { isFilterBypassable, isFilterProblem, machineFilterReason, machineFilterStateText, machineFilterWarning } from '../filtering/filter-text.js';
 import { isTilePictureHeld, useThumbnails } from '../../state/thumbnails.js';
 import { formatClock } from '../../format/format.js';
+import { hasText } from '../../../shared/i18n/index.js';
 
 /** The chip a lock issue shows on the tile (text and hover hint). */
 const lockIssueText: Record<LockIssue, { chip: string; hint: string }> = {
@@ -51,6 +52,10 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
   };
   const locked = machine.state.locked;
   const lockIssue = locked && machine.online ? machine.state.lockIssue : undefined;
+  // The PC's graphical session could not be opened (still starting, a Wayland login screen…):
+  // locking, pictures and messages cannot work there, though its web filter does.
+  const desktopProblem = machine.online ? machine.state.desktopProblem : undefined;
+  const desktopProblemKey = desktopProblem && hasText(`ui.tile.desktopProblem.${desktopProblem.code}`) ? `ui.tile.desktopProblem.${desktopProblem.code}` : 'ui.tile.desktopProblem.other';
   const placeholder = !machine.online ? t('ui.tile.offline') : !lessonActive ? t('ui.tile.noLesson') : t('ui.tile.waiting');
   const classes = ['tile', machine.online ? 'is-online' : 'is-offline', locked ? 'is-locked' : '', selected ? 'is-selected' : ''].join(' ');
 
@@ -84,8 +89,14 @@ export function MachineTile({ machine, lessonActive }: { machine: Machine; lesso
             <span>{placeholder}</span>
           </div>
         )}
-        {((thumb && held) || filterProblem || filterBypassable || blockedCount > 0 || lockIssue) && (
+        {((thumb && held) || filterProblem || filterBypassable || blockedCount > 0 || lockIssue || desktopProblem) && (
           <span className="tile-chips">
+            {desktopProblem && (
+              <span className="tile-chip warn" data-testid="desktop-problem" data-code={desktopProblem.code} title={t(`${desktopProblemKey}Hint`)}>
+                <Icon name="warning" size={13} />
+                {t(desktopProblemKey)}
+              </span>
+            )}
             {thumb && held && (
               <span className="tile-chip held" data-testid="tile-picture-held">
                 {t('ui.tile.pictureAt', { time: formatClock(language, thumb.capturedAt) })}
