@@ -1,17 +1,20 @@
 // The API over HTTP on loopback (web mode, the IT command line, tests): POST /api/<method> with a
 // bearer token, the event stream as a websocket at /api/events, and the built UI at /. Only
-// loopback Host and Origin headers are accepted, which defeats DNS rebinding from web pages.
+// loopback Host and Origin headers are accepted, which defeats DNS rebinding from web pages. Who
+// called (for the audit log) is the OS account owning the client's end of the connection, asked of
+// the kernel.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiErrorBody, ApiEvent } from '../../shared/api/contract.js';
-import { actorOf, decodeOsAccount, osAccountHeader, processOsAccount, type Channel } from './actor.js';
+import { actorOfPeer, channelHeader, channelOf } from './actor.js';
 import { ApiError, httpStatusOf } from './errors.js';
 import type { EventBus } from './events.js';
 import { callApi } from './in-process-client.js';
 import type { ApiHandlers, Caller } from './methods.js';
+import { peerAccount, type PeerAccount, type PeerLookupOptions } from './peer-account.js';
 import { securityHeaders, serveStatic } from './static-files.js';
 
 /** Largest request body accepted (the largest real input is a list of 1000 machine ids). */
@@ -40,6 +43,8 @@ export interface ApiServerOptions {
   port: number;
   /** A browser tab's event socket closed: what it chose (the PC it watched) can be forgotten. */
   sessionEnded?(session: string): void;
+  /** Where to ask who owns a client's socket (tests point it at captured tables or another OS). */
+  peerLookup?: PeerLookupOptions;
 }
 
 export interface ApiServer {
@@ -80,8 +85,21 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   let allowedOrigins = new Set<string>();
   const clients = new Set<WebSocket>();
   let unsubscribe: (() => void) | null = null;
-  // The UI in a browser on loopback acts as the console's own OS account (see actor.ts).
-  const consoleAccount = processOsAccount();
+  /** Who owns each client connection, asked once per connection (keep-alive reuses it). */
+  const peers = new WeakMap<Socket, Promise<PeerAccount>>();
+
+  function peerOf(request: IncomingMessage): Promise<PeerAccount> {
+    const socket = request.socket;
+    let peer = peers.get(socket);
+    if (!peer) {
+      peer = peerAccount(
+        { clientAddress: socket.remoteAddress, clientPort: socket.remotePort, serverAddress: socket.localAddress, serverPort: socket.localPort },
+        options.peerLookup,
+      ).catch((): PeerAccount => ({ verified: false, reason: 'unreadable' }));
+      peers.set(socket, peer);
+    }
+    return peer;
+  }
 
   function hostAllowed(request: IncomingMessage): boolean {
     const hostHeader = (request.headers.host ?? '').toLowerCase();
@@ -150,10 +168,8 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
       sendError(response, error instanceof ApiError ? error : new ApiError('bad-request', 'errors.badRequest', { detail: 'body is not valid JSON' }));
       return;
     }
-    const channel: Channel = request.headers['x-safelab-client'] === 'cli' ? 'cli' : 'teacher';
-    const claimed = request.headers[osAccountHeader];
     const caller: Caller = {
-      actor: actorOf(channel, channel === 'cli' ? decodeOsAccount(typeof claimed === 'string' ? claimed : undefined) : consoleAccount),
+      actor: actorOfPeer(channelOf(request.headers[channelHeader]), await peerOf(request)),
       session: webSession(request.headers[sessionHeader]),
     };
     try {
