@@ -41,7 +41,11 @@ export interface ApiServerOptions {
   log(line: string): void;
   host?: string;
   port: number;
-  /** A browser tab's event socket closed: what it chose (the PC it watched) can be forgotten. */
+  /**
+   * A browser tab's last event socket closed: what it chose (the PC it watched) can be forgotten.
+   * A tab that reconnects may open its new socket before the console sees the old one close, so
+   * only the last socket of a session ends it.
+   */
   sessionEnded?(session: string): void;
   /** Where to ask who owns a client's socket (tests point it at captured tables or another OS). */
   peerLookup?: PeerLookupOptions;
@@ -85,6 +89,8 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   let allowedOrigins = new Set<string>();
   const clients = new Set<WebSocket>();
   let unsubscribe: (() => void) | null = null;
+  /** Open event sockets per session ('web:<id>'): a session ends when its count drops to zero. */
+  const sessionSockets = new Map<string, number>();
   /** Who owns each client connection, asked once per connection (keep-alive reuses it). */
   const peers = new WeakMap<Socket, Promise<PeerAccount>>();
 
@@ -246,10 +252,18 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     const session = webSession(url.searchParams.get('session'));
     wss.handleUpgrade(request, socket, head, (ws) => {
       clients.add(ws);
+      if (session !== 'web') sessionSockets.set(session, (sessionSockets.get(session) ?? 0) + 1);
       if (!unsubscribe) unsubscribe = events.on(broadcast);
       ws.on('error', () => ws.terminate());
       ws.on('close', () => {
-        if (session !== 'web') options.sessionEnded?.(session);
+        if (session !== 'web') {
+          const left = (sessionSockets.get(session) ?? 1) - 1;
+          if (left > 0) sessionSockets.set(session, left);
+          else {
+            sessionSockets.delete(session);
+            options.sessionEnded?.(session);
+          }
+        }
         clients.delete(ws);
         if (clients.size === 0 && unsubscribe) {
           unsubscribe();
