@@ -1,8 +1,8 @@
 // The API over HTTP on loopback (web mode, the IT command line, tests): POST /api/<method> with a
 // bearer token, the event stream as a websocket at /api/events, and the built UI at /. Only
-// loopback Host and Origin headers are accepted, which defeats DNS rebinding from web pages. Who
-// called (for the audit log) is the OS account owning the client's end of the connection, asked of
-// the kernel.
+// loopback Host and Origin headers are accepted, which defeats DNS rebinding from web pages; no
+// CORS header is ever sent, so no other site's script may read an answer. Who called (for the
+// audit log) is the OS account owning the client's end of the connection, asked of the kernel.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -129,11 +129,21 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     response.end(text);
   }
 
-  function readBody(request: IncomingMessage): Promise<string> {
+  /**
+   * The request body, refused past maxApiRequestBytes without reading (or keeping) the rest: the
+   * answer says why and the connection closes after it, so the unread bytes go nowhere.
+   */
+  function readBody(request: IncomingMessage, response: ServerResponse): Promise<string> {
     return new Promise((resolve, reject) => {
+      const tooLarge = (): void => {
+        request.removeAllListeners('data');
+        request.pause();
+        response.setHeader('connection', 'close');
+        reject(new ApiError('bad-request', 'errors.requestTooLarge', { limit: maxApiRequestBytes }));
+      };
       const declared = Number(request.headers['content-length'] ?? '0');
       if (declared > maxApiRequestBytes) {
-        reject(new ApiError('bad-request', 'errors.requestTooLarge', { limit: maxApiRequestBytes }));
+        tooLarge();
         return;
       }
       const chunks: Buffer[] = [];
@@ -141,8 +151,8 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
       request.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxApiRequestBytes) {
-          reject(new ApiError('bad-request', 'errors.requestTooLarge', { limit: maxApiRequestBytes }));
-          request.destroy();
+          chunks.length = 0;
+          tooLarge();
           return;
         }
         chunks.push(chunk);
@@ -168,7 +178,7 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     }
     let input: unknown;
     try {
-      const text = await readBody(request);
+      const text = await readBody(request, response);
       input = text.trim() === '' ? {} : JSON.parse(text);
     } catch (error) {
       sendError(response, error instanceof ApiError ? error : new ApiError('bad-request', 'errors.badRequest', { detail: 'body is not valid JSON' }));
@@ -187,6 +197,18 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   }
 
   const server: Server = createServer((request, response) => {
+    try {
+      route(request, response);
+    } catch (error) {
+      // Nothing a request carries may take the console down (a page on any site can make the
+      // browser send a GET here without asking).
+      log(`api: ${request.method ?? '?'} request failed: ${(error as Error)?.stack ?? String(error)}`);
+      if (!response.headersSent) sendJson(response, 500, { code: 'internal', message: 'internal error' } satisfies ApiErrorBody);
+      else response.destroy();
+    }
+  });
+
+  function route(request: IncomingMessage, response: ServerResponse): void {
     if (!hostAllowed(request)) {
       log(`api: refused a request with Host ${JSON.stringify(request.headers.host ?? '')} Origin ${JSON.stringify(request.headers.origin ?? '')}`);
       sendError(response, new ApiError('unauthorized', 'errors.hostRefused'));
@@ -194,7 +216,13 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     }
     const pathname = (request.url ?? '/').split('?')[0]!;
     if (pathname.startsWith('/api/')) {
-      const method = decodeURIComponent(pathname.slice('/api/'.length));
+      const raw = pathname.slice('/api/'.length);
+      let method: string;
+      try {
+        method = decodeURIComponent(raw);
+      } catch {
+        method = raw; // malformed escapes: no method has that name, answered as unknown after the token check
+      }
       handleApi(request, response, method).catch((error: unknown) => {
         log(`api: ${method}: ${(error as Error)?.stack ?? String(error)}`);
         if (!response.headersSent) sendJson(response, 500, { code: 'internal', message: 'internal error' } satisfies ApiErrorBody);
@@ -202,7 +230,7 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
       return;
     }
     serveStatic(options.rendererDir, port, request, response);
-  });
+  }
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   // Keep idle keep-alive sockets longer than clients do (fetch/undici drops them after 4 s):
