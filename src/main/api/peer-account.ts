@@ -128,6 +128,18 @@ export function clientSocketUid(rows: readonly TcpSocketRow[], ends: ConnectionE
   return uids.size === 1 ? [...uids][0]! : null;
 }
 
+/**
+ * The rows of a socket table whose ports are the connection's (client's port local, server's
+ * remote), found with one scan of the text: the table lists every socket of the PC, and only these
+ * few rows are worth decoding.
+ */
+export function rowsWithPorts(text: string, ends: Pick<ConnectionEnds, 'clientPort' | 'serverPort'>, littleEndian = endianness() === 'LE'): TcpSocketRow[] {
+  const hex = (port: number): string => port.toString(16).toUpperCase().padStart(4, '0');
+  const pattern = new RegExp(`^ *\\d+: [0-9A-Fa-f]+:${hex(ends.clientPort)} [0-9A-Fa-f]+:${hex(ends.serverPort)} .*$`, 'gm');
+  const lines = text.match(pattern);
+  return lines ? parseProcNetTcp(lines.join('\n'), littleEndian) : [];
+}
+
 /** Account names by uid from an /etc/passwd text (the first name of a uid wins, as getpwuid does). */
 export function parsePasswd(text: string): Map<number, string> {
   const names = new Map<number, string>();
@@ -154,17 +166,18 @@ export async function peerAccount(ends: Partial<ConnectionEnds>, options: PeerLo
   if (clientAddress === undefined || clientPort === undefined || serverAddress === undefined || serverPort === undefined) {
     return { verified: false, reason: 'not-found' }; // the socket is already gone
   }
-  const rows: TcpSocketRow[] = [];
+  const connection = { clientAddress, clientPort, serverAddress, serverPort };
   let readable = 0;
+  // IPv4 first: where the console listens on 127.0.0.1 the client's socket is almost always there
+  // (reading a table costs the kernel a walk of every socket). An IPv6 client socket speaking to
+  // ::ffff:127.0.0.1 is listed in tcp6 instead, so a miss looks there too.
   for (const file of options.procFiles ?? procNetTcpFiles) {
     const text = await readFile(file, 'utf8').catch(() => null);
     if (text === null) continue; // tcp6 is absent where IPv6 is off
     readable++;
-    rows.push(...parseProcNetTcp(text, options.littleEndian));
+    const uid = clientSocketUid(rowsWithPorts(text, connection, options.littleEndian), connection);
+    if (uid === 'ambiguous') return { verified: false, reason: 'ambiguous' };
+    if (uid !== null) return { verified: true, uid, account: await accountOfUid(uid, options.passwdFile) };
   }
-  if (readable === 0) return { verified: false, reason: 'unreadable' };
-  const uid = clientSocketUid(rows, { clientAddress, clientPort, serverAddress, serverPort });
-  if (uid === 'ambiguous') return { verified: false, reason: 'ambiguous' };
-  if (uid === null) return { verified: false, reason: 'not-found' };
-  return { verified: true, uid, account: await accountOfUid(uid, options.passwdFile) };
+  return readable === 0 ? { verified: false, reason: 'unreadable' } : { verified: false, reason: 'not-found' };
 }

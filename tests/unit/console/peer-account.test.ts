@@ -14,11 +14,12 @@ import {
   parsePasswd,
   parseProcNetTcp,
   peerAccount,
+  rowsWithPorts,
 } from '../../../src/main/api/peer-account.js';
 
 // Captured with `cat /proc/net/tcp` while `node -e "net.connect(46833, '127.0.0.1')"` ran as uid
 // 65534 (client port 47986 = 0xBB72) against a root server on port 46833 (0xB6F1); TIME_WAIT rows
-// (uid 0, inode 0) and a listener kept as they came.
+// (uid 0, inode 0) and the server's listener as they came.
 const tcp4 = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode                                                     
    0: 0100007F:B6F1 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1139310 1 00000000bf7a630f 100 0 0 10 0                   
    2: 0100007F:A2CB 0100007F:A308 06 00000000:00000000 03:000004A8 00000000     0        0 0 3 00000000f9579b05                                      
@@ -113,6 +114,14 @@ describe('the owner of the client end of a connection', () => {
     expect(clientSocketUid(rows, { clientAddress: '127.0.0.2', clientPort: 47986, serverAddress: '127.0.0.1', serverPort: 46833 })).toBeNull();
     // The TIME_WAIT row 0100007F:A2CB → 0100007F:A308 says nothing about a live client.
     expect(clientSocketUid(rows, { clientAddress: '127.0.0.1', clientPort: 0xa2cb, serverAddress: '127.0.0.1', serverPort: 0xa308 })).toBeNull();
+  });
+
+  it('is found by one scan for the connection’s ports, decoding only those rows', () => {
+    expect(rowsWithPorts(tcp4, { clientPort: 47986, serverPort: 46833 }, true)).toEqual([
+      { localAddress: '127.0.0.1', localPort: 47986, remoteAddress: '127.0.0.1', remotePort: 46833, state: 1, uid: 65534, inode: 1139373 },
+    ]);
+    expect(rowsWithPorts(tcp6, { clientPort: 34546, serverPort: 44137 }, true).map((r) => r.uid)).toEqual([65534]);
+    expect(rowsWithPorts(tcp4, { clientPort: 46833, serverPort: 1 }, true)).toEqual([]);
   });
 
   it('is refused when two rows claim the same connection with different owners', () => {
