@@ -3,7 +3,7 @@
 // account (the kernel's word, not the browser's); and the console's own private key, offered as a
 // list file in the add form, is refused with a reason in both languages.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, mkdtempSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -42,6 +42,8 @@ async function launchChromiumAs(uid: number): Promise<Browser> {
     cwd: home,
     env: { HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin' },
     stdio: ['ignore', 'ignore', 'pipe'],
+    // Its own process group: Chromium's helper processes go with it at the end.
+    detached: true,
   });
   chromiumProcess = child;
   let stderr = '';
@@ -76,10 +78,19 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
-  if (chromiumProcess) await stopChild(chromiumProcess, 'SIGTERM', 5000);
+  if (chromiumProcess?.pid !== undefined) {
+    const done = stopChild(chromiumProcess, 'SIGTERM', 5000);
+    try {
+      process.kill(-chromiumProcess.pid, 'SIGTERM'); // the group this test started
+    } catch {
+      // Already gone.
+    }
+    await done;
+  }
   await stopAllChildren();
   removeDir(dir);
-  removeDir(browserHome ?? undefined);
+  // A helper process may still be finishing a write in the profile: retry for a moment.
+  if (browserHome) rmSync(browserHome, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
 }, 30_000);
 
 describe.skipIf(!canSwitchUid)('the console in a browser run by another account', { timeout: 90_000 }, () => {
