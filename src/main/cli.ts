@@ -25,7 +25,7 @@ import type {
 import { newListSourceId, ut1CopyType } from '../shared/api/list-source-id.js';
 import type { ListSourceInput } from '../shared/filtering/list-sources.js';
 import { bilingual, translate } from '../shared/i18n/index.js';
-import { encodeOsAccount, osAccountHeader, processOsAccount } from './api/actor.js';
+import { channelHeader } from './api/actor.js';
 import { consoleFilePath, readConsoleFile, type ConsoleFile } from './console-file.js';
 import { resolveConsoleDataDir } from './data-dir.js';
 
@@ -106,7 +106,8 @@ function connect(dataDir: string): Api {
       try {
         response = await fetch(`${file.apiUrl}/api/${method}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${file.token}`, 'x-safelab-client': 'cli', [osAccountHeader]: encodeOsAccount(processOsAccount()) },
+          // Only the channel is named: who runs this command the console asks of the kernel.
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${file.token}`, [channelHeader]: 'cli' },
           body: JSON.stringify(input ?? {}),
         });
       } catch (error) {

@@ -1,21 +1,25 @@
 // Who is acting, as the audit log and "last changed by" record it: the channel (the teacher UI or
 // the IT command line) and the operating-system account behind it, e.g. "cli:thanh" or
-// "teacher:giaovien". SafeLab has no user logins yet, so the OS account is the best "who" there is:
-// - the UI (Electron window or web mode on loopback): the account running the console process. A
-//   browser of another account on the same PC cannot be told apart in web mode;
-// - the IT command line: the account it runs as, sent in a header. Self-reported: whoever holds the
-//   API token (readable only by the console's account) could claim another name, as they could do
-//   anything else the API allows. Real accountability comes with user logins.
+// "teacher:giaovien". SafeLab has no user logins yet, so the OS account is the best "who" there is,
+// and it is never taken from the caller's word:
+// - the desktop window: the account running the console process (it is the console);
+// - anything over the loopback API (the IT command line, the UI in a browser, a script holding the
+//   token): the account owning the client's end of the TCP connection, as the kernel reports it
+//   (peer-account.ts). The `x-safelab-client: cli` header only labels the channel; it names no one.
+//   Where the kernel cannot be asked (not Linux) or has no answer, the entry says "unverified".
 // Automatic changes have their own fixed actors ('system', 'lesson end').
 
 import { userInfo } from 'node:os';
+import type { PeerAccount } from './peer-account.js';
 
 export type Channel = 'teacher' | 'cli';
 
-/** Header the command line sends its OS account in. */
-export const osAccountHeader = 'x-safelab-os-account';
-/** Longest OS account name kept (Windows "DOMAIN\\name" included); longer claims are cut. */
+/** Header a client labels its channel with ("cli" for the IT command line; anything else is the UI). */
+export const channelHeader = 'x-safelab-client';
+/** Longest OS account name kept (Windows "DOMAIN\\name" included); longer names are cut. */
 export const maxOsAccountChars = 64;
+/** What stands for the account when the kernel could not say who is calling. */
+export const unverifiedAccount = 'unverified';
 /** The actor of the profile revert a lesson's end makes on its own. */
 export const lessonEndActor = 'lesson end';
 
@@ -28,27 +32,24 @@ export function processOsAccount(): string {
   }
 }
 
-/** A claimed account name fit for the log: printable, no separators that could fake another entry, bounded. */
+/** An account name fit for the log: printable, no separators that could fake another entry, bounded. */
 export function cleanOsAccount(raw: string | undefined): string | null {
   if (raw === undefined) return null;
   const cleaned = raw.replace(/[^\p{L}\p{N}._\-@\\ ]/gu, '').trim().slice(0, maxOsAccountChars);
   return cleaned.length > 0 ? cleaned : null;
 }
 
-/** Header values are bytes: the account travels percent-encoded (Vietnamese account names are common). */
-export function encodeOsAccount(account: string): string {
-  return encodeURIComponent(account);
+/** The channel a request's header names; a label only, never an identity. */
+export function channelOf(header: string | string[] | undefined): Channel {
+  return header === 'cli' ? 'cli' : 'teacher';
 }
 
-export function decodeOsAccount(header: string | undefined): string | null {
-  if (header === undefined) return null;
-  try {
-    return cleanOsAccount(decodeURIComponent(header.slice(0, maxOsAccountChars * 12)));
-  } catch {
-    return null;
-  }
-}
-
+/** "<channel>:<account>", or "<channel>:unverified" when the account is not known for sure. */
 export function actorOf(channel: Channel, osAccount: string | null): string {
-  return `${channel}:${osAccount ?? 'unknown'}`;
+  return `${channel}:${osAccount ?? unverifiedAccount}`;
+}
+
+/** The actor of an API call on a loopback connection: its channel label and the kernel's word on its account. */
+export function actorOfPeer(channel: Channel, peer: PeerAccount): string {
+  return actorOf(channel, peer.verified ? cleanOsAccount(peer.account) : null);
 }

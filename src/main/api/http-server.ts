@@ -1,17 +1,20 @@
 // The API over HTTP on loopback (web mode, the IT command line, tests): POST /api/<method> with a
 // bearer token, the event stream as a websocket at /api/events, and the built UI at /. Only
-// loopback Host and Origin headers are accepted, which defeats DNS rebinding from web pages.
+// loopback Host and Origin headers are accepted, which defeats DNS rebinding from web pages; no
+// CORS header is ever sent, so no other site's script may read an answer. Who called (for the
+// audit log) is the OS account owning the client's end of the connection, asked of the kernel.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiErrorBody, ApiEvent } from '../../shared/api/contract.js';
-import { actorOf, decodeOsAccount, osAccountHeader, processOsAccount, type Channel } from './actor.js';
+import { actorOfPeer, channelHeader, channelOf } from './actor.js';
 import { ApiError, httpStatusOf } from './errors.js';
 import type { EventBus } from './events.js';
 import { callApi } from './in-process-client.js';
 import type { ApiHandlers, Caller } from './methods.js';
+import { peerAccount, type PeerAccount, type PeerLookupOptions } from './peer-account.js';
 import { securityHeaders, serveStatic } from './static-files.js';
 
 /** Largest request body accepted (the largest real input is a list of 1000 machine ids). */
@@ -38,8 +41,14 @@ export interface ApiServerOptions {
   log(line: string): void;
   host?: string;
   port: number;
-  /** A browser tab's event socket closed: what it chose (the PC it watched) can be forgotten. */
+  /**
+   * A browser tab's last event socket closed: what it chose (the PC it watched) can be forgotten.
+   * A tab that reconnects may open its new socket before the console sees the old one close, so
+   * only the last socket of a session ends it.
+   */
   sessionEnded?(session: string): void;
+  /** Where to ask who owns a client's socket (tests point it at captured tables or another OS). */
+  peerLookup?: PeerLookupOptions;
 }
 
 export interface ApiServer {
@@ -80,8 +89,23 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   let allowedOrigins = new Set<string>();
   const clients = new Set<WebSocket>();
   let unsubscribe: (() => void) | null = null;
-  // The UI in a browser on loopback acts as the console's own OS account (see actor.ts).
-  const consoleAccount = processOsAccount();
+  /** Open event sockets per session ('web:<id>'): a session ends when its count drops to zero. */
+  const sessionSockets = new Map<string, number>();
+  /** Who owns each client connection, asked once per connection (keep-alive reuses it). */
+  const peers = new WeakMap<Socket, Promise<PeerAccount>>();
+
+  function peerOf(request: IncomingMessage): Promise<PeerAccount> {
+    const socket = request.socket;
+    let peer = peers.get(socket);
+    if (!peer) {
+      peer = peerAccount(
+        { clientAddress: socket.remoteAddress, clientPort: socket.remotePort, serverAddress: socket.localAddress, serverPort: socket.localPort },
+        options.peerLookup,
+      ).catch((): PeerAccount => ({ verified: false, reason: 'unreadable' }));
+      peers.set(socket, peer);
+    }
+    return peer;
+  }
 
   function hostAllowed(request: IncomingMessage): boolean {
     const hostHeader = (request.headers.host ?? '').toLowerCase();
@@ -105,11 +129,21 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     response.end(text);
   }
 
-  function readBody(request: IncomingMessage): Promise<string> {
+  /**
+   * The request body, refused past maxApiRequestBytes without reading (or keeping) the rest: the
+   * answer says why and the connection closes after it, so the unread bytes go nowhere.
+   */
+  function readBody(request: IncomingMessage, response: ServerResponse): Promise<string> {
     return new Promise((resolve, reject) => {
+      const tooLarge = (): void => {
+        request.removeAllListeners('data');
+        request.pause();
+        response.setHeader('connection', 'close');
+        reject(new ApiError('bad-request', 'errors.requestTooLarge', { limit: maxApiRequestBytes }));
+      };
       const declared = Number(request.headers['content-length'] ?? '0');
       if (declared > maxApiRequestBytes) {
-        reject(new ApiError('bad-request', 'errors.requestTooLarge', { limit: maxApiRequestBytes }));
+        tooLarge();
         return;
       }
       const chunks: Buffer[] = [];
@@ -117,8 +151,8 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
       request.on('data', (chunk: Buffer) => {
         size += chunk.length;
         if (size > maxApiRequestBytes) {
-          reject(new ApiError('bad-request', 'errors.requestTooLarge', { limit: maxApiRequestBytes }));
-          request.destroy();
+          chunks.length = 0;
+          tooLarge();
           return;
         }
         chunks.push(chunk);
@@ -144,16 +178,14 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     }
     let input: unknown;
     try {
-      const text = await readBody(request);
+      const text = await readBody(request, response);
       input = text.trim() === '' ? {} : JSON.parse(text);
     } catch (error) {
       sendError(response, error instanceof ApiError ? error : new ApiError('bad-request', 'errors.badRequest', { detail: 'body is not valid JSON' }));
       return;
     }
-    const channel: Channel = request.headers['x-safelab-client'] === 'cli' ? 'cli' : 'teacher';
-    const claimed = request.headers[osAccountHeader];
     const caller: Caller = {
-      actor: actorOf(channel, channel === 'cli' ? decodeOsAccount(typeof claimed === 'string' ? claimed : undefined) : consoleAccount),
+      actor: actorOfPeer(channelOf(request.headers[channelHeader]), await peerOf(request)),
       session: webSession(request.headers[sessionHeader]),
     };
     try {
@@ -165,6 +197,18 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
   }
 
   const server: Server = createServer((request, response) => {
+    try {
+      route(request, response);
+    } catch (error) {
+      // Nothing a request carries may take the console down (a page on any site can make the
+      // browser send a GET here without asking).
+      log(`api: ${request.method ?? '?'} request failed: ${(error as Error)?.stack ?? String(error)}`);
+      if (!response.headersSent) sendJson(response, 500, { code: 'internal', message: 'internal error' } satisfies ApiErrorBody);
+      else response.destroy();
+    }
+  });
+
+  function route(request: IncomingMessage, response: ServerResponse): void {
     if (!hostAllowed(request)) {
       log(`api: refused a request with Host ${JSON.stringify(request.headers.host ?? '')} Origin ${JSON.stringify(request.headers.origin ?? '')}`);
       sendError(response, new ApiError('unauthorized', 'errors.hostRefused'));
@@ -172,7 +216,13 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     }
     const pathname = (request.url ?? '/').split('?')[0]!;
     if (pathname.startsWith('/api/')) {
-      const method = decodeURIComponent(pathname.slice('/api/'.length));
+      const raw = pathname.slice('/api/'.length);
+      let method: string;
+      try {
+        method = decodeURIComponent(raw);
+      } catch {
+        method = raw; // malformed escapes: no method has that name, answered as unknown after the token check
+      }
       handleApi(request, response, method).catch((error: unknown) => {
         log(`api: ${method}: ${(error as Error)?.stack ?? String(error)}`);
         if (!response.headersSent) sendJson(response, 500, { code: 'internal', message: 'internal error' } satisfies ApiErrorBody);
@@ -180,7 +230,7 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
       return;
     }
     serveStatic(options.rendererDir, port, request, response);
-  });
+  }
   server.requestTimeout = 30_000;
   server.headersTimeout = 10_000;
   // Keep idle keep-alive sockets longer than clients do (fetch/undici drops them after 4 s):
@@ -230,10 +280,18 @@ export function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
     const session = webSession(url.searchParams.get('session'));
     wss.handleUpgrade(request, socket, head, (ws) => {
       clients.add(ws);
+      if (session !== 'web') sessionSockets.set(session, (sessionSockets.get(session) ?? 0) + 1);
       if (!unsubscribe) unsubscribe = events.on(broadcast);
       ws.on('error', () => ws.terminate());
       ws.on('close', () => {
-        if (session !== 'web') options.sessionEnded?.(session);
+        if (session !== 'web') {
+          const left = (sessionSockets.get(session) ?? 1) - 1;
+          if (left > 0) sessionSockets.set(session, left);
+          else {
+            sessionSockets.delete(session);
+            options.sessionEnded?.(session);
+          }
+        }
         clients.delete(ws);
         if (clients.size === 0 && unsubscribe) {
           unsubscribe();

@@ -1,7 +1,8 @@
-// Serves the built renderer (dist/renderer) for web mode: only files inside that folder, with the
-// right content types, a strict content security policy, and index.html for app routes.
+// Serves the built renderer (dist/renderer) for web mode: only files inside that folder (a path
+// or a symbolic link leading out of it is not found), with the right content types, a strict
+// content security policy, and index.html for app routes.
 
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, realpathSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
 import { bilingual } from '../../shared/i18n/index.js';
@@ -54,12 +55,26 @@ export function securityHeaders(port: number): Record<string, string> {
   };
 }
 
-function fileIfExists(file: string): { size: number } | null {
+/**
+ * The regular file `file` really is, when that lies inside `realRoot` (the UI folder with its own
+ * links resolved); null for anything missing, not a file, or reached through a link leading out.
+ */
+function servableFile(realRoot: string, file: string): { path: string; size: number } | null {
   try {
-    const stat = statSync(file);
-    return stat.isFile() ? { size: stat.size } : null;
+    const real = realpathSync(file);
+    if (!real.startsWith(realRoot + path.sep)) return null;
+    const stat = statSync(real);
+    return stat.isFile() ? { path: real, size: stat.size } : null;
   } catch {
     return null;
+  }
+}
+
+function realFolder(folder: string): string {
+  try {
+    return realpathSync(folder);
+  } catch {
+    return folder;
   }
 }
 
@@ -82,14 +97,15 @@ export function serveStatic(rendererDir: string, port: number, request: Incoming
     response.writeHead(404, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
     return;
   }
-  let found = file === root ? null : fileIfExists(file);
+  const realRoot = realFolder(root);
+  let found = file === root ? null : servableFile(realRoot, file);
   if (!found && path.extname(pathname) === '') {
     // App routes (/, /labs/…) all load the single page.
     file = path.join(root, 'index.html');
-    found = fileIfExists(file);
+    found = servableFile(realRoot, file);
   }
   if (!found) {
-    if (!fileIfExists(path.join(root, 'index.html'))) {
+    if (!servableFile(realRoot, path.join(root, 'index.html'))) {
       const text = bilingual('errors.uiNotBuilt', { dir: root });
       response.writeHead(503, { ...headers, 'content-type': 'text/plain; charset=utf-8' }).end(`${text.vi}\n${text.en}\n`);
       return;
@@ -105,7 +121,7 @@ export function serveStatic(rendererDir: string, port: number, request: Incoming
     response.end();
     return;
   }
-  createReadStream(file)
+  createReadStream(found.path)
     .on('error', () => response.destroy())
     .pipe(response);
 }

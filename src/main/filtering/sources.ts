@@ -21,6 +21,8 @@ import {
 } from '../../shared/filtering/list-sources.js';
 import { parseList } from '../../shared/filtering/parse-list.js';
 import { DownloadError, downloadList } from './download.js';
+import { withExamplesOnlyFromLists } from './example-lines.js';
+import { checkLocalPath, LocalFileError, readLocalFile } from './local-files.js';
 import { loadOwnLists } from './own-lists.js';
 import { TarError } from './tar.js';
 import { readUt1Folder, readUt1Tarball } from './ut1.js';
@@ -112,7 +114,8 @@ async function parseSourceBytes(source: ListSource, bytes: Uint8Array, keepEmpty
     return categories.map(({ category, parsed }) => ({ category, kind: ut1CategoryKind(category), parsed }));
   }
   if (source.type === 'url' || source.type === 'file') {
-    const parsed = parseList(decoder.decode(bytes), source.format, labelOf(source));
+    const text = decoder.decode(bytes);
+    const parsed = withExamplesOnlyFromLists(parseList(text, source.format, labelOf(source)), [text]);
     if (parsed.report.accepted === 0 && !keepEmpty) throw new DownloadError('not-a-list', `${labelOf(source)}: no usable name in ${parsed.report.lines} lines`);
     return [{ category: source.category, kind: source.kind, parsed }];
   }
@@ -139,6 +142,23 @@ function statusOfMeta(source: ListSource, meta: CacheMeta | null, hasData: boole
   };
 }
 
+/** Why a present local path is not read (a system place, a key, a pipe, too large), or null. */
+async function localRefusal(target: string, kind: 'file' | 'folder'): Promise<LocalFileError | null> {
+  try {
+    await checkLocalPath(target, kind);
+    return null;
+  } catch (error) {
+    if (!(error instanceof LocalFileError)) throw error;
+    return error.refusal === 'missing' || error.refusal === 'not-a-file' || error.refusal === 'not-a-folder' ? null : error;
+  }
+}
+
+function localRefusalError(error: LocalFileError): ListSourceError {
+  return error.refusal === 'too-large'
+    ? { code: 'too-large', messageKey: 'filtering.source.localTooLarge', detail: `${error.filePath}: ${error.size ?? 0} bytes` }
+    : { code: 'not-a-list', messageKey: 'filtering.source.localRefused', detail: `${error.filePath}: ${error.refusal}` };
+}
+
 /** Status of one source from the cache and the disk (no network). */
 export async function sourceStatus(source: ListSource, options: ListCacheOptions): Promise<ListSourceStatus> {
   if (isDownloaded(source)) {
@@ -147,7 +167,9 @@ export async function sourceStatus(source: ListSource, options: ListCacheOptions
     return statusOfMeta(source, meta, hasData, options);
   }
   const info = await stat(source.path).catch(() => null);
-  const present = source.type === 'ut1-folder' ? info?.isDirectory() : info?.isFile();
+  // A path that leads somewhere no list is read from is there, but refused (and said so).
+  const refused = await localRefusal(source.path, source.type === 'ut1-folder' ? 'folder' : 'file');
+  const present = refused !== null || (source.type === 'ut1-folder' ? info?.isDirectory() : info?.isFile());
   return {
     id: source.id,
     type: source.type,
@@ -156,7 +178,7 @@ export async function sourceStatus(source: ListSource, options: ListCacheOptions
     state: present ? 'local' : 'local-missing',
     lastSuccessAt: present && info ? info.mtime.toISOString() : null,
     lastAttemptAt: null,
-    lastError: null,
+    lastError: refused ? localRefusalError(refused) : null,
     bytes: present && info && source.type !== 'ut1-folder' ? info.size : null,
   };
 }
@@ -229,7 +251,7 @@ export async function loadSource(source: ListSource, options: ListCacheOptions):
     if (source.type === 'ut1-folder') {
       return (await readUt1Folder(source.path, source.categories)).map(({ category, parsed }) => ({ category, kind: ut1CategoryKind(category), parsed }));
     }
-    return await parseSourceBytes(source, await readFile(source.path), source.type === 'file');
+    return await parseSourceBytes(source, await readLocalFile(source.path), source.type === 'file');
   } catch {
     // Missing or unreadable: the status says so; the other sources still load.
     return [];

@@ -1,10 +1,14 @@
 // Reads UT1 categories from an unpacked folder or a tarball (<category>/domains, urls, expressions).
+// Files of a folder are read as local list files are (local-files.ts): a link out to a key, a
+// pipe or an oversized file is skipped, and only lists may be quoted in reports.
 
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { categoryNamePattern } from '../../shared/filtering/blob-format.js';
 import type { ParsedList } from '../../shared/filtering/list-report.js';
 import { parseUt1Category, type Ut1CategoryFiles } from '../../shared/filtering/parse-ut1.js';
+import { withExamplesOnlyFromLists } from './example-lines.js';
+import { checkLocalPath, readLocalFile } from './local-files.js';
 import { readTarball } from './tar.js';
 
 const ut1FileNames = ['domains', 'urls', 'expressions'] as const;
@@ -36,20 +40,24 @@ function splitUt1Path(path: string): [string, Ut1FileName] | null {
 function parseCategories(byCategory: Map<string, Ut1CategoryFiles>, sourcePrefix: string): Ut1Category[] {
   return [...byCategory.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([category, files]) => ({ category, parsed: parseUt1Category(files, `${sourcePrefix}${category}`) }));
+    .map(([category, files]) => ({
+      category,
+      parsed: withExamplesOnlyFromLists(parseUt1Category(files, `${sourcePrefix}${category}`), Object.values(files).filter((text) => text !== undefined)),
+    }));
 }
 
 /** Reads every category folder under `folder` (or only `categories`). Missing files are simply absent. */
 export async function readUt1Folder(folder: string, categories?: readonly string[]): Promise<Ut1Category[]> {
   const byCategory = new Map<string, Ut1CategoryFiles>();
+  await checkLocalPath(folder, 'folder');
   const entries = await readdir(folder, { withFileTypes: true });
   for (const entry of entries) {
     if (!entry.isDirectory() || !wanted(entry.name, categories)) continue;
     const files: Ut1CategoryFiles = {};
     for (const name of ut1FileNames) {
-      const path = join(folder, entry.name, name);
-      const info = await stat(path).catch(() => null);
-      if (info?.isFile()) files[name] = await readFile(path, 'utf8');
+      // Missing, or refused (a link to a key, a pipe): that file is simply absent.
+      const bytes = await readLocalFile(join(folder, entry.name, name)).catch(() => null);
+      if (bytes) files[name] = decoder.decode(bytes);
     }
     if (Object.keys(files).length > 0) byCategory.set(entry.name, files);
   }

@@ -487,11 +487,11 @@ export class WebFiltering {
     return this.environment ? [...stored, this.environment] : stored;
   }
 
-  /** Adds a list source after checking it (full path that exists, not configured twice); the lists are rebuilt. */
+  /** Adds a list source after checking it (a full path to a list, outside the data folder; not configured twice); the lists are rebuilt. */
   async addSource(source: ListSource, actor: string): Promise<ListSourceView[]> {
     const { store } = this.options;
     if (store.listSources.findSource(source.id) || source.id === environmentSourceId) throw new ApiError('conflict', 'errors.listSourceExists', { source: source.id });
-    await checkNewSource(source, this.sourceEntries().map((entry) => entry.source));
+    await checkNewSource(source, this.sourceEntries().map((entry) => entry.source), { dataDir: this.options.dataDir });
     // Checked again after the await: another add of the same id may have landed meanwhile.
     if (store.listSources.findSource(source.id)) throw new ApiError('conflict', 'errors.listSourceExists', { source: source.id });
     store.transaction(() => {

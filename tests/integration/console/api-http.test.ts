@@ -1,11 +1,13 @@
 // The loopback HTTP API and web UI server: bearer token, loopback-only Host and Origin (DNS
-// rebinding), input validation with bilingual errors, the event socket, and static files with
-// a strict content security policy.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// rebinding), no CORS, a bounded request body, input validation with bilingual errors, requests
+// that must not take the console down, the event socket, static files with a strict content
+// security policy and nothing served from outside the UI folder, and a log without the token.
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { maxApiRequestBytes } from '../../../src/main/api/http-server.js';
 import { EventRecorder } from '../helpers/console-api.js';
 import { removeDir, tempDataDir } from '../helpers/console-process.js';
 import { startTestConsole, type TestConsole } from '../helpers/in-process-console.js';
@@ -64,6 +66,11 @@ beforeAll(async () => {
   writeFileSync(path.join(rendererDir, 'assets', 'app.js'), 'console.log("ui")');
   writeFileSync(path.join(rendererDir, 'assets', 'app.css'), 'body{}');
   writeFileSync(path.join(dataDir, 'secret.txt'), 'not for the web');
+  // Links inside the UI folder that lead out of it: a file and a whole folder.
+  symlinkSync(path.join(dataDir, 'secret.txt'), path.join(rendererDir, 'assets', 'leak.txt'));
+  symlinkSync(dataDir, path.join(rendererDir, 'data'));
+  // A link that stays inside is fine.
+  symlinkSync(path.join(rendererDir, 'assets', 'app.css'), path.join(rendererDir, 'assets', 'same.css'));
   console_ = await startTestConsole({ dataDir, rendererDir });
   base = console_.runtime.apiUrl;
   token = console_.runtime.token;
@@ -158,5 +165,71 @@ describe('console HTTP API', { timeout: 60_000 }, () => {
       const response = await send('GET', attempt, {});
       expect(response.body).not.toContain('not for the web');
     }
+  });
+
+  it('does not follow a symbolic link out of the UI folder, and follows one that stays inside', async () => {
+    for (const attempt of ['/assets/leak.txt', '/data/secret.txt', '/data/console.json']) {
+      const response = await send('GET', attempt, {});
+      expect(response.status, attempt).toBe(404);
+      expect(response.body).not.toContain('not for the web');
+      expect(response.body).not.toContain(token);
+    }
+    const inside = await send('GET', '/assets/same.css', {});
+    expect([inside.status, inside.body]).toEqual([200, 'body{}']);
+  });
+
+  it('sends no CORS header: no other site may read an answer, and a preflight is refused', async () => {
+    const port = new URL(base).port;
+    const answers = [
+      await post('labs.list', {}),
+      await send('GET', '/', {}),
+      await send('OPTIONS', '/api/labs.list', { origin: `http://127.0.0.1:${port}`, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' }),
+      await send('OPTIONS', '/api/labs.list', { origin: 'http://evil.example', 'access-control-request-method': 'POST' }),
+    ];
+    for (const answer of answers) {
+      expect(Object.keys(answer.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    }
+    expect(answers[2]!.status).toBe(405);
+    expect(answers[3]!.status).toBe(401);
+  });
+
+  it('refuses a request body over the limit, declared or streamed, and keeps serving', async () => {
+    const big = JSON.stringify({ name: 'x'.repeat(maxApiRequestBytes) });
+    const declared = await send('POST', '/api/labs.create', { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'content-length': String(Buffer.byteLength(big)) }, big);
+    expect(declared.status).toBe(400);
+    expect(JSON.parse(declared.body)).toMatchObject({ code: 'bad-request', message: expect.stringMatching(/quá lớn/), messageEn: expect.stringMatching(/too large \(at most 262144 bytes\)/) });
+    // Chunked: no length up front, so the limit is met while reading.
+    const streamed = await new Promise<RawResponse>((resolve, reject) => {
+      const url = new URL('/api/labs.create', base);
+      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' } }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < 8; i++) req.write('x'.repeat(64 * 1024));
+      req.end();
+    });
+    expect(streamed.status).toBe(400);
+    expect(streamed.headers.connection).toBe('close');
+    expect(JSON.parse(streamed.body).messageEn).toMatch(/too large/);
+    expect((await post('labs.list', {})).status).toBe(200);
+  });
+
+  it('survives a malformed path from any page: a GET needs no token, so it must not crash the console', async () => {
+    // An <img src="http://127.0.0.1:<port>/api/%E0"> on any web site sends exactly this (no Origin).
+    expect((await send('GET', '/api/%E0', {})).status).toBe(405);
+    const malformed = await post('%E0%A4%A', {});
+    expect(malformed.status).toBe(404);
+    expect(JSON.parse(malformed.body).messageEn).toMatch(/no function/);
+    expect((await send('GET', '/%E0', {})).status).toBe(400);
+    expect((await post('labs.list', {})).status).toBe(200);
+  });
+
+  it('never writes the access token to its log', async () => {
+    // Everything above ran: refusals, errors, event sockets with the token as query and protocol.
+    expect(console_.log.text().length).toBeGreaterThan(0);
+    expect(console_.log.text()).not.toContain(token);
   });
 });

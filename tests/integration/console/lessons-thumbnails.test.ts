@@ -14,6 +14,7 @@ import { assertBuilt } from '../helpers/paths.js';
 import { stopAllChildren } from '../helpers/processes.js';
 import { connectRawMachine, enrolRawMachine, type RawAgent } from '../helpers/raw-agent.js';
 import { enrolAgent, runAgent, runAgentWith } from '../helpers/real-agent.js';
+import { withTimeout } from '../helpers/wait.js';
 
 const thumbnailIntervalMs = 200;
 /** Long enough for several scheduler ticks: if thumbnails were flowing, some would arrive. */
@@ -270,6 +271,33 @@ describe('watching one PC large', { timeout: 60_000 }, () => {
     } finally {
       first.close();
       second.close();
+    }
+  });
+
+  it('keeps a reconnecting tab’s choice when its old event socket closes only after the new one opened', async () => {
+    // The web transport reopens its event socket under the same session and then re-sends what it
+    // watches; the console may learn that the old socket closed only afterwards (a late close).
+    const session = 'tab-reconnect-01';
+    const old = await openTab(session);
+    const renewed = await openTab(session);
+    try {
+      await callAs(session, 'thumbnails.focus', { machineId: inA[0]!, screen: 'all' });
+      await console_.events.waitFor(frameOf(inA[0]!, (e) => e.width === 960), 5000, 'the PC large', console_.events.events.length);
+
+      const closed = new Promise<void>((resolve) => old.once('close', () => resolve()));
+      old.close();
+      await withTimeout(closed, 5000, 'the old event socket to close');
+      const after = console_.events.events.length;
+      await expectNone(frameOf(inA[0]!, (e) => e.width !== 960), quietWindowMs, 'grid-size pictures of the PC the tab still watches');
+      expect(console_.events.events.slice(after).filter(frameOf(inA[0]!, () => true)).length).toBeGreaterThan(0);
+
+      // The tab's last socket closing ends the session: the PC goes back to the grid.
+      renewed.close();
+      const gone = console_.events.events.length;
+      await console_.events.waitFor(frameOf(inA[0]!, (e) => e.width === 320), 5000, 'the PC back in the grid', gone);
+    } finally {
+      old.close();
+      renewed.close();
     }
   });
 });

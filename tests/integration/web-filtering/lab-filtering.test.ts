@@ -28,6 +28,8 @@ const zone = {
 };
 
 let dataDir: string;
+/** The school's list files: outside the console's data folder, which no list source may read. */
+let listsDir: string;
 let agentPort: number;
 let upstream: TestUpstream;
 let console_: ConsoleProcess;
@@ -70,10 +72,11 @@ async function answersEverywhere(name: string): Promise<Array<string[] | string>
 beforeAll(async () => {
   assertFilteringBuilt();
   dataDir = tempDataDir('web-filtering');
+  listsDir = tempDataDir('web-filtering-lists');
   agentPort = await freePort();
   upstream = await TestUpstream.start({ zone });
-  writeFileSync(path.join(dataDir, 'gambling.txt'), '# a school list\ncasino.test\npoker.test\nnot a name!\n');
-  writeFileSync(path.join(dataDir, 'games.txt'), '0.0.0.0 game.test\n');
+  writeFileSync(path.join(listsDir, 'gambling.txt'), '# a school list\ncasino.test\npoker.test\nnot a name!\n');
+  writeFileSync(path.join(listsDir, 'games.txt'), '0.0.0.0 game.test\n');
 });
 
 afterAll(async () => {
@@ -81,6 +84,7 @@ afterAll(async () => {
   await stopAllChildren();
   await upstream?.close();
   removeDir(dataDir);
+  removeDir(listsDir);
 });
 
 describe('web filtering of a lab with real agents and real DNS', { timeout: 90_000 }, () => {
@@ -112,8 +116,8 @@ describe('web filtering of a lab with real agents and real DNS', { timeout: 90_0
     expect(first.every((m) => m.sentList)).toBe(true);
 
     // The school's own lists arrive: the console recompiles and every PC gets the new list.
-    await api.call('lists.add', { source: { type: 'file', id: 'school-gambling', path: path.join(dataDir, 'gambling.txt'), category: 'gambling' } });
-    await api.call('lists.add', { source: { type: 'file', id: 'school-games', path: path.join(dataDir, 'games.txt'), category: 'games', format: 'hosts' } });
+    await api.call('lists.add', { source: { type: 'file', id: 'school-gambling', path: path.join(listsDir, 'gambling.txt'), category: 'gambling' } });
+    await api.call('lists.add', { source: { type: 'file', id: 'school-games', path: path.join(listsDir, 'games.txt'), category: 'games', format: 'hosts' } });
     const status = await api.call('filtering.status', { labId });
     const list = status.lists.current!;
     expect(list.categories.map((c) => c.name)).toEqual(expect.arrayContaining(['gambling', 'games', 'lesson-platforms', 'doh-providers']));

@@ -1,7 +1,8 @@
 // List sources added and removed by IT staff, with a real console process: through the API and the
 // IT command line (`lists add …`, `lists remove …`, `lists`), each kind of source, the refusals a
 // person can meet (in Vietnamese and English), and the lines a list could not use — counted per
-// reason with the first lines and their numbers — carried through the API and printed by `lists`.
+// reason with the first lines and their numbers — carried through the API and printed by `lists`
+// (a file that is mostly bad lines is no list: only its counts and reasons come back).
 // The command line's OS account is recorded as who did it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
@@ -51,7 +52,7 @@ beforeAll(async () => {
   consoleDir = path.join(dataDir, 'console');
   listsDir = path.join(dataDir, 'lists');
   mkdirSync(listsDir, { recursive: true });
-  // A school list with one of each common mistake, and a line a DNS filter cannot enforce.
+  // A school list with one of each common mistake among more good lines.
   writeFileSync(
     path.join(listsDir, 'school.txt'),
     [
@@ -63,9 +64,18 @@ beforeAll(async () => {
       '*.ads.test', // a wildcard
       'com', // a whole top-level domain
       'bet.test',
+      'slots.test',
+      'lottery.test',
+      'roulette.test',
+      'jackpot.test',
     ].join('\n') + '\n',
   );
-  // Far more bad lines than a source carries examples of.
+  // Far more bad lines than a source carries examples of, in a list that is still mostly good.
+  writeFileSync(
+    path.join(listsDir, 'long.txt'),
+    Array.from({ length: 130 }, (_, i) => (i % 4 === 3 ? `bad name ${i}` : `site-${i}.test`)).join('\n') + '\n',
+  );
+  // Nothing but bad lines.
   writeFileSync(path.join(listsDir, 'junk.txt'), Array.from({ length: 100 }, (_, i) => `not a name ${i}`).join('\n') + '\n');
   const ut1 = path.join(listsDir, 'ut1', 'gambling');
   mkdirSync(ut1, { recursive: true });
@@ -91,7 +101,7 @@ describe('list sources from the IT command line and the API', { timeout: 60_000 
     expect(reports[0]).toMatchObject({
       source: path.join(listsDir, 'school.txt'),
       sourceId: 'file-gambling',
-      accepted: 2,
+      accepted: 6,
       bad: 5,
       problems: { url: 1, 'bad-character': 1, 'ip-address': 1, wildcard: 1, 'single-label': 1 },
     });
@@ -112,19 +122,33 @@ describe('list sources from the IT command line and the API', { timeout: 60_000 
     expect(block).toContain('line 7  single-label  "com"');
   });
 
-  it('carries a bounded sample of a very bad list, and keeps a list with no usable line visible with its report', async () => {
+  it('carries a bounded sample of the bad lines of a long list', async () => {
+    const added = await cli('lists', 'add', 'file', path.join(listsDir, 'long.txt'), '--category', 'long', '--id', 'long');
+    expect(added.code, added.err).toBe(0);
+    const [report] = await reportsOf('long');
+    expect(report).toMatchObject({ accepted: 98, bad: 32, lines: 130 });
+    expect(report!.examples).toHaveLength(maxProblemExamplesPerSource);
+    expect(report!.examples[0]).toEqual({ line: 4, problem: 'bad-character', text: 'bad name 3' });
+    const listed = await cli('lists');
+    expect(listed.out.slice(listed.out.indexOf('long'))).toContain('(15 more examples in --json)');
+    expect((await cli('lists', 'remove', 'long')).code).toBe(0);
+  });
+
+  it('keeps a list with no usable line visible with its counts and reasons, quoting none of its lines', async () => {
     const added = await cli('lists', 'add', 'file', path.join(listsDir, 'junk.txt'), '--category', 'junk', '--id', 'junk');
     expect(added.code, added.err).toBe(0);
     const [report] = await reportsOf('junk');
     expect(report).toMatchObject({ accepted: 0, bad: 100, lines: 100 });
     expect(Object.values(report!.problems).reduce((a, b) => a + b, 0)).toBe(100);
-    expect(report!.examples.length).toBeLessThanOrEqual(maxProblemExamplesPerSource);
-    expect(report!.examples[0]).toMatchObject({ line: 1, text: 'not a name 0' });
+    // Mostly bad lines: whatever this file is, it is no list, and none of it is repeated back.
+    expect(report!.examples).toEqual([]);
     // Nothing usable: the category is not filtered, and the lab's status says so.
     const status = await console_.api.call('filtering.status', {});
     expect(status.lists.current?.categories.map((c) => c.name)).not.toContain('junk');
     const listed = await cli('lists');
-    expect(listed.out).toContain('(15 more examples in --json)');
+    const block = listed.out.slice(listed.out.indexOf('junk'));
+    expect(block).toMatch(/100 bad line\(s\)/);
+    expect(listed.out).not.toMatch(/not a name \d/);
   });
 
   it('adds the other kinds: a UT1 category, a UT1 copy on disk, a list on the web', async () => {
@@ -235,7 +259,7 @@ describe('list sources from the IT command line and the API', { timeout: 60_000 
       expect(entries.length).toBeGreaterThanOrEqual(5);
       expect(new Set(entries.map((e) => e.actor))).toEqual(new Set([`cli:${userInfo().username}`]));
       // Refused adds left no trace.
-      expect(entries.filter((e) => e.action === 'lists.sourceAdded').map((e) => e.target).sort()).toEqual(['ads', 'ads-allow', 'file-gambling', 'junk', 'url-social_networks', 'ut1-cooking', 'ut1-copy-ut1']);
+      expect(entries.filter((e) => e.action === 'lists.sourceAdded').map((e) => e.target).sort()).toEqual(['ads', 'ads-allow', 'file-gambling', 'junk', 'long', 'url-social_networks', 'ut1-cooking', 'ut1-copy-ut1']);
     } finally {
       store.close();
     }
