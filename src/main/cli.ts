@@ -301,7 +301,7 @@ function printLeftOut(leftOut: FilterListInfo['leftOut'], lists: FilterListInfo[
   process.stdout.write(`left out:     ${total} list(s), their names filter nothing:\n`);
   for (const l of lists) {
     const from = l.sourceIds.length > 0 ? `; source ${l.sourceIds.join(', ')}` : '';
-    process.stdout.write(`    ${pad(l.kind, 22)}${translate('en', `filtering.compile.${l.kind}`, { category: l.category })} (${l.names} names${from})\n`);
+    process.stdout.write(`    ${pad(l.kind, 22)}${translate('en', `filtering.compile.${l.kind}`, { category: l.category })} (${l.names} ${l.names === 1 ? 'name' : 'names'}${from})\n`);
   }
   if (total > lists.length) process.stdout.write(`    … and ${total - lists.length} more\n`);
 }

@@ -412,29 +412,29 @@ describe('web filtering in the teacher console', () => {
   it('shows IT staff a list the compiler had to leave out, why, and the sources that bring it, in both languages', async () => {
     const listDir = tempDataDir('e2e-left-out');
     dirs.push(listDir);
-    // An adblock list whose @@ rule makes the allow category ads-allow, and a block list filed under that same name.
-    writeFileSync(join(listDir, 'ads.txt'), '||tracker.e2e.test^\n@@||ok.e2e.test^\n');
-    writeFileSync(join(listDir, 'ads-allow.txt'), 'evil.e2e.test\nworse.e2e.test\n');
-    await api.call('lists.add', { source: { type: 'file', id: 'ads', path: join(listDir, 'ads.txt'), category: 'ads' } });
-    await api.call('lists.add', { source: { type: 'file', id: 'ads-allow', path: join(listDir, 'ads-allow.txt'), category: 'ads-allow' } });
+    // A block list and an allow list filed under the same category.
+    writeFileSync(join(listDir, 'games.txt'), 'game-one.e2e.test\ngame-two.e2e.test\n');
+    writeFileSync(join(listDir, 'games-ok.txt'), 'edu-game.e2e.test\n');
+    await api.call('lists.add', { source: { type: 'file', id: 'games', path: join(listDir, 'games.txt'), category: 'games' } });
+    await api.call('lists.add', { source: { type: 'file', id: 'games-ok', path: join(listDir, 'games-ok.txt'), category: 'games', kind: 'allow' } });
     const leftOut = page.getByTestId('lists-left-out');
     await waitFor('the left-out list on the lists panel', soonMs, async () => (await leftOut.count()) === 1);
     const vi = await leftOut.innerText();
     expect(vi).toContain('1 danh sách bị bỏ khỏi bộ lọc');
-    expect(vi).toContain('Danh sách "ads-allow" bị bỏ qua: một danh mục không thể vừa là danh sách chặn vừa là danh sách cho phép');
-    expect(vi).toContain('2 tên miền · nguồn: ads, ads-allow');
+    expect(vi).toContain('Danh sách "games" bị bỏ qua: một danh mục không thể vừa là danh sách chặn vừa là danh sách cho phép');
+    expect(vi).toContain('1 tên miền · nguồn: ut1-games, games, games-ok');
     await leftOut.scrollIntoViewIfNeeded();
     await shot('filtering-left-out-vi.png');
 
     await page.getByRole('button', { name: 'Switch to English', exact: true }).click();
     await waitFor('the left-out list in English', 5_000, async () => (await leftOut.innerText()).includes('1 list(s) left out of the filter'));
-    expect(await leftOut.innerText()).toContain('List "ads-allow" left out: one category cannot be both a block list and an allow list');
-    expect(await leftOut.innerText()).toContain('2 names · source: ads, ads-allow');
+    expect(await leftOut.innerText()).toContain('List "games" left out: one category cannot be both a block list and an allow list');
+    expect(await leftOut.innerText()).toContain('1 name · source: ut1-games, games, games-ok');
     await page.getByRole('button', { name: 'Chuyển sang tiếng Việt', exact: true }).click();
 
-    await api.call('lists.remove', { sourceId: 'ads-allow' });
+    await api.call('lists.remove', { sourceId: 'games-ok' });
     await waitFor('the left-out list gone', soonMs, async () => (await leftOut.count()) === 0);
-    await api.call('lists.remove', { sourceId: 'ads' });
+    await api.call('lists.remove', { sourceId: 'games' });
   }, 60_000);
 
   it('names a PC whose filter could not start, and one whose DNS setting was changed behind its filter', async () => {
@@ -497,7 +497,7 @@ describe('web filtering in the teacher console', () => {
     await waitFor('PC-05 named in the filter bar', 10_000, async () => (await bypass.count()) === 1);
     expect(await bypass.innerText()).toMatch(/Đang lọc web nhưng chương trình có thể đi vòng qua bộ lọc: PC-05 — Không bật được tường lửa DNS/);
     expect(await page.getByTestId('filter-problems').innerText()).not.toContain('PC-05');
-    await waitFor('PC-05 counted among the PCs the filter is applied on', 10_000, async () => {
+    await waitFor('PC-05 counted among the PCs the filter is applied on', soonMs, async () => {
       const statuses = (await api.call('filtering.status', { labId: lab.id })).machines;
       const applied = statuses.filter((m) => m.state === 'applied').length;
       const online = statuses.filter((m) => m.state !== 'offline').length;

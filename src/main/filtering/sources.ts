@@ -279,16 +279,15 @@ export interface BuiltFilterLists {
 export async function buildFilterLists(sources: readonly ListSource[], options: BuildOptions): Promise<BuiltFilterLists> {
   const compileSources: CompileSource[] = [];
   const reports: SourceListReport[] = [];
-  const kinds = new Map<string, CategoryKind>();
   const add = (list: LoadedList, sourceId: string | null): void => {
-    // One kind per category: a later source that disagrees (a URL list named like a UT1 allowlist)
-    // follows the first, rather than failing the whole build.
+    // Each list keeps the kind IT staff gave it. One that disagrees with an earlier list of its
+    // category (an allow list filed under a block category) is left out by the compiler and
+    // reported as a kind conflict — never silently turned into the other kind, which would block
+    // what IT staff meant to allow.
     // A list with no usable name (a local file full of bad lines) brings only its report: an empty
     // category would pass for a filtered one.
     if (list.parsed.block.length + list.parsed.allow.length > 0) {
-      const kind = kinds.get(list.category) ?? list.kind;
-      kinds.set(list.category, kind);
-      compileSources.push(...sourcesOfList(list.category, kind, list.parsed));
+      compileSources.push(...sourcesOfList(list.category, list.kind, list.parsed));
     }
     reports.push({ ...list.parsed.report, sourceId });
   };

@@ -39,8 +39,8 @@ export async function compileSources(request: CompileRequest): Promise<CompileRe
   return { blob: built.blob, stats: built.stats, reports: summariseReports(built.reports), leftOut: leftOutLists(built.stats.problems, request.sources, built.reports) };
 }
 
-/** The categories a configured source brings: its own and the allow exceptions of its block list. */
-function categoriesOf(source: ListSource, reports: readonly SourceListReport[]): Set<string> {
+/** The categories a configured source files its lists under (a UT1 copy: one per folder). */
+function ownCategoriesOf(source: ListSource, reports: readonly SourceListReport[]): Set<string> {
   const named: string[] = [];
   if (source.type === 'ut1-folder' || source.type === 'ut1-tarball') {
     // A UT1 copy brings one list per category folder; each report is labelled "ut1/<category>".
@@ -48,7 +48,12 @@ function categoriesOf(source: ListSource, reports: readonly SourceListReport[]):
   } else {
     named.push(source.category);
   }
-  return new Set(named.flatMap((category) => [category, exceptionCategoryOf(category)]));
+  return new Set(named);
+}
+
+/** The categories a configured source brings: its own and the allow exceptions of its block list. */
+function categoriesOf(own: ReadonlySet<string>): Set<string> {
+  return new Set([...own].flatMap((category) => [category, exceptionCategoryOf(category)]));
 }
 
 /**
@@ -56,14 +61,19 @@ function categoriesOf(source: ListSource, reports: readonly SourceListReport[]):
  * that bring its category (so the one to fix can be found), bounded for the UI.
  */
 export function leftOutLists(problems: readonly CompileProblem[], sources: readonly ListSource[], reports: readonly SourceListReport[]): FilterListInfo['leftOut'] {
-  const brought = sources.map((source) => ({ id: source.id, categories: categoriesOf(source, reports) }));
+  const brought = sources.map((source) => {
+    const own = ownCategoriesOf(source, reports);
+    return { id: source.id, own, categories: categoriesOf(own) };
+  });
   return {
     total: problems.length,
     lists: problems.slice(0, maxLeftOutListsShown).map((p) => ({
       kind: p.kind,
       category: p.category,
       names: p.names,
-      sourceIds: brought.filter((b) => b.categories.has(p.category)).map((b) => b.id),
+      // A list filed under a reserved "-allow" name is that source's own doing; the list whose
+      // exceptions would carry that name is not involved (its exceptions are not left out).
+      sourceIds: brought.filter((b) => (p.kind === 'reserved-category-name' ? b.own : b.categories).has(p.category)).map((b) => b.id),
     })),
   };
 }

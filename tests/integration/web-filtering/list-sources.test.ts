@@ -224,31 +224,34 @@ describe('list sources from the IT command line and the API', { timeout: 60_000 
   });
 
   it('shows a list the compiler had to leave out, why and which sources bring it, through the API, `lists add` and `lists`', async () => {
-    // An adblock list whose @@ rule makes the allow category ads-allow, and a block list IT staff filed under that same name.
-    writeFileSync(path.join(listsDir, 'ads.txt'), '||tracker.ads.test^\n||pixel.ads.test^\n@@||ok.ads.test^\n');
-    writeFileSync(path.join(listsDir, 'ads-allow.txt'), 'evil.test\nworse.test\n');
-    expect((await cli('lists', 'add', 'file', 'ads.txt', '--category', 'ads', '--id', 'ads')).code).toBe(0);
-    const added = await cli('lists', 'add', 'file', 'ads-allow.txt', '--category', 'ads-allow', '--id', 'ads-allow');
+    // A block list and an allow list IT staff filed under the same category.
+    writeFileSync(path.join(listsDir, 'games.txt'), 'game-one.test\ngame-two.test\n');
+    writeFileSync(path.join(listsDir, 'games-ok.txt'), 'edu-game.test\n');
+    expect((await cli('lists', 'add', 'file', 'games.txt', '--category', 'games', '--id', 'games')).code).toBe(0);
+    const added = await cli('lists', 'add', 'file', 'games-ok.txt', '--category', 'games', '--kind', 'allow', '--id', 'games-ok');
     expect(added.code, added.err).toBe(0);
     expect(added.out).toMatch(/left out: +1 list\(s\), their names filter nothing:/);
-    expect(added.out).toMatch(/kind-conflict +List "ads-allow" left out: one category cannot be both a block list and an allow list \(2 names; source ads, ads-allow\)/);
+    expect(added.out).toMatch(/kind-conflict +List "games" left out: one category cannot be both a block list and an allow list \(1 name; source ut1-games, games, games-ok\)/);
 
     const current = (await console_.api.call('filtering.status', {})).lists.current!;
-    expect(current.leftOut).toEqual({ total: 1, lists: [{ kind: 'kind-conflict', category: 'ads-allow', names: 2, sourceIds: ['ads', 'ads-allow'] }] });
-    // What was left out filters nothing; the rest of the lists still does.
-    expect(current.categories.find((c) => c.name === 'ads-allow')?.kind).toBe('allow');
-    expect(current.categories.find((c) => c.name === 'ads')?.kind).toBe('block');
+    // The allow list is left out, never turned into a block list; the sources named are every one
+    // that brings the category (UT1's games list too, once downloaded).
+    expect(current.leftOut).toEqual({ total: 1, lists: [{ kind: 'kind-conflict', category: 'games', names: 1, sourceIds: ['ut1-games', 'games', 'games-ok'] }] });
+    expect(current.categories.find((c) => c.name === 'games')?.kind).toBe('block');
+    const check = await console_.api.call('filtering.check', { labId: null, name: 'edu-game.test' });
+    expect(check.verdict).not.toBe('block');
+    expect((await console_.api.call('filtering.check', { labId: null, name: 'game-one.test' })).verdict).toBe('block');
 
     const listed = await cli('lists');
     expect(listed.code).toBe(0);
     expect(listed.out).toMatch(/left out: +1 list\(s\)/);
-    expect(listed.out).toContain('List "ads-allow" left out');
+    expect(listed.out).toContain('List "games" left out');
 
     // Removing the clashing source clears it.
-    expect((await cli('lists', 'remove', 'ads-allow')).code).toBe(0);
+    expect((await cli('lists', 'remove', 'games-ok')).code).toBe(0);
     expect((await console_.api.call('filtering.status', {})).lists.current!.leftOut).toEqual({ total: 0, lists: [] });
     expect((await cli('lists')).out).not.toContain('left out');
-    expect((await cli('lists', 'remove', 'ads')).code).toBe(0);
+    expect((await cli('lists', 'remove', 'games')).code).toBe(0);
   });
 
   it('records the command line and its OS account as who changed the sources', async () => {
@@ -259,7 +262,7 @@ describe('list sources from the IT command line and the API', { timeout: 60_000 
       expect(entries.length).toBeGreaterThanOrEqual(5);
       expect(new Set(entries.map((e) => e.actor))).toEqual(new Set([`cli:${userInfo().username}`]));
       // Refused adds left no trace.
-      expect(entries.filter((e) => e.action === 'lists.sourceAdded').map((e) => e.target).sort()).toEqual(['ads', 'ads-allow', 'file-gambling', 'junk', 'long', 'url-social_networks', 'ut1-cooking', 'ut1-copy-ut1']);
+      expect(entries.filter((e) => e.action === 'lists.sourceAdded').map((e) => e.target).sort()).toEqual(['file-gambling', 'games', 'games-ok', 'junk', 'long', 'url-social_networks', 'ut1-cooking', 'ut1-copy-ut1']);
     } finally {
       store.close();
     }

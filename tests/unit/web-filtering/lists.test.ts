@@ -163,7 +163,8 @@ describe('the compiled list on the console', () => {
   it('reports a list it had to leave out, with the sources that bring its category, and still has it after a restart', async () => {
     const adsFile = path.join(dir, 'ads.txt');
     const clashFile = path.join(dir, 'ads-allow.txt');
-    // The @@ rule makes the allow category ads-allow; IT staff filed a block list under that very name.
+    // The @@ rule makes the allow category ads-allow; IT staff filed a block list under that very
+    // name, which is reserved: that list is left out, and the adblock list's exceptions stay.
     writeFileSync(adsFile, '||tracker.ads.test^\n@@||ok.ads.test^\n');
     writeFileSync(clashFile, 'evil.test\nworse.test\nworst.test\n');
     sources = [
@@ -173,10 +174,11 @@ describe('the compiled list on the console', () => {
     const first = lists();
     await first.start();
     await first.settled();
-    const expected = { total: 1, lists: [{ kind: 'kind-conflict', category: 'ads-allow', names: 3, sourceIds: ['ads', 'clash'] }] };
+    const expected = { total: 1, lists: [{ kind: 'reserved-category-name', category: 'ads-allow', names: 3, sourceIds: ['clash'] }] };
     expect(built[0]!.info.leftOut).toEqual(expected);
     expect(built[0]!.matcher.match('evil.test').listed).toBe(false);
     expect(built[0]!.matcher.match('tracker.ads.test').listed).toBe(true);
+    expect(built[0]!.matcher.match('ok.ads.test').listed).toBe(true);
     first.close();
 
     built = [];

@@ -23,7 +23,7 @@ export function LeftOutLists({ leftOut, language }: { leftOut: FilterListInfo['l
             {leftOutText(language, list)}
             <span className="muted">
               {' · '}
-              {t('ui.lists.leftOut.names', { names: formatNumber(language, list.names, 0) })}
+              {list.names === 1 ? t('ui.lists.leftOut.oneName') : t('ui.lists.leftOut.names', { names: formatNumber(language, list.names, 0) })}
               {list.sourceIds.length > 0 ? ` · ${t('ui.lists.leftOut.from', { sources: list.sourceIds.join(', ') })}` : ''}
             </span>
           </li>
