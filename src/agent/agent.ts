@@ -50,8 +50,11 @@ export interface AgentOptions {
   identity: AgentIdentity;
   /** The state read from state.json at start. */
   state: PersistedState;
-  /** Persists the state (atomically); called after every change. */
-  saveState: (state: PersistedState) => void;
+  /**
+   * Persists the state (atomically); called after every change, with the state as it is at that
+   * moment. May return a promise (a write off the event loop) that settles once it is durable.
+   */
+  saveState: (state: PersistedState) => void | Promise<void>;
   inventory: InventorySource;
   log: AgentLog;
   /** The web-filtering feature (absent: this agent runs no DNS filter). */
@@ -212,7 +215,7 @@ export class Agent implements ConnectionHandlers {
     const lessonChanged = !sameLesson(this.state.lesson, welcome.lesson);
     if (lessonChanged) {
       this.state.lesson = { ...welcome.lesson };
-      this.save();
+      void this.save();
     }
     if (lessonChanged || (welcome.lesson.active && !this.watchable)) {
       this.setIndicator(welcome.lesson).then(
@@ -315,7 +318,8 @@ export class Agent implements ConnectionHandlers {
         }
         this.state.locked = true;
         this.state.lockMessage = command.message;
-        this.save();
+        // Acknowledged once the lock would survive an agent restart (written off the event loop).
+        await this.save();
         // Acked as done either way; an issue (input not captured) travels in the ack's state to the tile.
         log('locked', { restored: false, issue: this.options.desktop.lockIssue?.() ?? 'none' });
         return;
@@ -323,7 +327,7 @@ export class Agent implements ConnectionHandlers {
         await desktop.unlock();
         this.state.locked = false;
         delete this.state.lockMessage;
-        this.save();
+        await this.save();
         log('unlocked');
         return;
       case 'showMessage':
@@ -347,7 +351,7 @@ export class Agent implements ConnectionHandlers {
         }
         const persisted = filtering.persisted();
         if (persisted) this.state.filter = persisted;
-        this.save();
+        await this.save();
         return;
       }
       default: {
@@ -387,17 +391,20 @@ export class Agent implements ConnectionHandlers {
   private async applyLesson(lesson: LessonState): Promise<void> {
     await this.setIndicator(lesson);
     this.state.lesson = { ...lesson };
-    this.save();
+    await this.save();
     this.options.log('lesson-indicator', { visible: lesson.active, lessonId: lesson.lessonId });
   }
 
-  private save(): void {
+  /** Saves the state; resolves once it is durable (never rejects: a failure is logged). */
+  private save(): Promise<void> {
     this.state.savedAt = Date.now();
+    // The command took effect; only its survival across a restart is at risk. Say so loudly.
+    const failed = (error: unknown): void => this.options.log('state-save-failed', { reason: (error as Error)?.message ?? String(error) });
     try {
-      this.options.saveState(this.state);
+      return Promise.resolve(this.options.saveState(this.state)).catch(failed);
     } catch (error) {
-      // The command took effect; only its survival across a restart is at risk. Say so loudly.
-      this.options.log('state-save-failed', { reason: (error as Error).message });
+      failed(error);
+      return Promise.resolve();
     }
   }
 

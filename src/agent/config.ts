@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { agentFilterStateSchema, lessonStateSchema, type AgentState, type LessonState } from '../shared/protocol/messages.js';
 import { maxMessageTextChars } from '../shared/protocol/limits.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic, writeFileAtomicAsync } from './atomic-file.js';
 
 export const agentConfigFileName = 'agent.json';
 export const agentKeyFileName = 'agent.key';
@@ -200,6 +200,17 @@ export function readAgentState(dataDir: string, options: { moveAside?: boolean; 
 export function writeAgentState(dataDir: string, state: PersistedState): void {
   ensureAgentDataDir(dataDir);
   writeFileAtomic(join(dataDir, agentStateFileName), JSON.stringify(state) + '\n', 0o644);
+}
+
+/** The state file's text for a state (what writeAgentStateText writes). */
+export function agentStateText(state: PersistedState): string {
+  return JSON.stringify(state) + '\n';
+}
+
+/** Writes a state file's text off the event loop (see StateWriter, which orders the writes). */
+export async function writeAgentStateText(dataDir: string, text: string): Promise<void> {
+  ensureAgentDataDir(dataDir);
+  await writeFileAtomicAsync(join(dataDir, agentStateFileName), text, 0o644);
 }
 
 /** The state as the wire reports it. */

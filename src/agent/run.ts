@@ -8,7 +8,8 @@ import { hostname as osHostname, platform as osPlatform, release as osRelease } 
 import type { Language } from '../shared/i18n/index.js';
 import { Agent } from './agent.js';
 import { sweepTempFiles } from './atomic-file.js';
-import { readAgentConfig, readAgentKey, readAgentState, writeAgentState, type AgentConfig } from './config.js';
+import { agentStateText, readAgentConfig, readAgentKey, readAgentState, writeAgentState, writeAgentStateText, type AgentConfig } from './config.js';
+import { StateWriter } from './state-writer.js';
 import { ConsoleConnection, type StopReason } from './connection.js';
 import { gatherInventoryInWorker, type InventorySource } from './inventory.js';
 import type { AgentLog } from './log.js';
@@ -132,6 +133,8 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
     onBlockedAttempt = webFiltering.onBlockedAttempt;
     onFilterStatusChange = webFiltering.onFilterStatusChange;
   }
+  // State writes leave the event loop (an fsync on an old hard disk takes tens of ms) and stay in order.
+  const stateWriter = new StateWriter((text) => writeAgentStateText(dataDir, text));
   const agent = new Agent({
     desktop,
     identity: {
@@ -141,7 +144,7 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
       desktop: desktop.platform,
     },
     state: read.state,
-    saveState: (state) => writeAgentState(dataDir, state),
+    saveState: (state) => stateWriter.save(agentStateText(state)),
     inventory: options.inventory ?? gatherInventoryInWorker,
     log,
     ...(webFiltering ? { webFiltering } : {}),
@@ -157,6 +160,7 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   let stopping: Promise<void> | null = null;
   const shutdown = async (): Promise<void> => {
     agent.close();
+    await stateWriter.flush();
     // The filter puts its firewall out of force first: while it still answers, no program is left
     // without DNS.
     if (webFilter) await webFilter.stop().catch((error: unknown) => log('dns-stop-failed', { reason: String(error) }));
@@ -165,6 +169,7 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   const done = connection.stopped.then(async (reason) => {
     if (reason.kind === 'removed') {
       // The console that owned the lock no longer knows this PC: nobody could ever unlock it.
+      await stateWriter.flush();
       const current = readAgentState(dataDir, { moveAside: false }).state;
       if (current.locked) {
         try {

@@ -119,7 +119,7 @@ const sampleInventory: Inventory = {
   gatheredAt: 1,
 };
 
-function makeAgent(options: { state?: PersistedState; inventory?: () => Promise<Inventory> } = {}) {
+function makeAgent(options: { state?: PersistedState; inventory?: () => Promise<Inventory>; saveState?: (state: PersistedState) => Promise<void> } = {}) {
   const desktop = new FakeDesktop();
   const saved: PersistedState[] = [];
   const logs: string[] = [];
@@ -127,7 +127,7 @@ function makeAgent(options: { state?: PersistedState; inventory?: () => Promise<
     desktop,
     identity: { hostname: 'pc07', os: { platform: 'linux', release: '6' }, agentVersion: '0.1.0', desktop: 'simulated' },
     state: options.state ?? { ...initialState },
-    saveState: (state) => saved.push(structuredClone(state)),
+    saveState: options.saveState ?? ((state) => void saved.push(structuredClone(state))),
     inventory: options.inventory ?? (async () => sampleInventory),
     log: (event) => logs.push(event),
   });
@@ -267,6 +267,26 @@ describe('agent core', () => {
     await until(() => link.of('ack').length === 1, 'the ack');
     expect(link.of('ack')[0]).toEqual({ type: 'ack', id: 'k1', ok: true, state: { locked: true, lockMessage: 'Dừng tay', lessonActive: false, lockIssue: 'input-not-captured' } });
     expect(logs).toContain('locked');
+  });
+
+  it('acknowledges a lock only once the state saying so is on disk, and a failed save still locks (logged)', async () => {
+    let release!: () => void;
+    let failNext = false;
+    const { agent, link, logs } = makeAgent({
+      saveState: () => (failNext ? Promise.reject(new Error('disk full')) : new Promise<void>((r) => (release = r))),
+    });
+    agent.onAuthenticated(link, welcome);
+    agent.onMessage(link, { type: 'command', id: 'k1', command: { name: 'lock', message: 'Dừng tay' } });
+    await tick(10);
+    expect(link.of('ack')).toHaveLength(0);
+    release();
+    await until(() => link.of('ack').length === 1, 'the ack after the save');
+    expect(link.of('ack')[0]).toMatchObject({ id: 'k1', ok: true, state: { locked: true } });
+    failNext = true;
+    agent.onMessage(link, { type: 'command', id: 'k2', command: { name: 'unlock' } });
+    await until(() => link.of('ack').length === 2, 'the unlock ack');
+    expect(link.of('ack')[1]).toMatchObject({ id: 'k2', ok: true, state: { locked: false } });
+    expect(logs).toContain('state-save-failed');
   });
 
   it('answers a lock the desktop could not show with lock-not-shown, in the desktop’s own words, and stays unlocked', async () => {
