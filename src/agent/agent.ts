@@ -318,8 +318,11 @@ export class Agent implements ConnectionHandlers {
         }
         this.state.locked = true;
         this.state.lockMessage = command.message;
-        // Acknowledged once the lock would survive an agent restart (written off the event loop).
-        await this.save();
+        // Acknowledged as soon as the lock is on screen: the teacher waits on this ack across the
+        // whole lab. The state follows off the event loop, in order, within one write (a few ms;
+        // an old PC's hard disk, tens); an agent killed inside that window comes back unlocked
+        // and says so in its hello, so the tile never shows a lock that is not there.
+        void this.save();
         // Acked as done either way; an issue (input not captured) travels in the ack's state to the tile.
         log('locked', { restored: false, issue: this.options.desktop.lockIssue?.() ?? 'none' });
         return;
@@ -327,7 +330,7 @@ export class Agent implements ConnectionHandlers {
         await desktop.unlock();
         this.state.locked = false;
         delete this.state.lockMessage;
-        await this.save();
+        void this.save();
         log('unlocked');
         return;
       case 'showMessage':

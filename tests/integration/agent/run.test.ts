@@ -10,7 +10,7 @@ import { generateAgentKeyPair, machineIdFromPublicKey } from '../../../src/share
 import { closeCodes } from '../../../src/shared/protocol/errors.js';
 import { decodeThumbnailFrame } from '../../../src/shared/protocol/frame.js';
 import type { AgentMessage } from '../../../src/shared/protocol/messages.js';
-import { writeAgentConfig, writeAgentKey } from '../../../src/agent/config.js';
+import { agentStateFileName, writeAgentConfig, writeAgentKey } from '../../../src/agent/config.js';
 import { AgentProcess, assertAgentBuilt, killAllAgents, repoRoot } from './agent-process.js';
 import { makeCertificate, TestConsole, waitFor, type AgentSocket, type TestCertificate } from './test-console.js';
 
@@ -47,6 +47,15 @@ async function enrolDirectly(console: TestConsole, dataDir: string): Promise<str
     enrolledAt: Date.now(),
   });
   return machineId;
+}
+
+/** Whether the agent's state.json (written atomically, so never half) records a lock. */
+function readLockedState(dataDir: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(dataDir, agentStateFileName), 'utf8')) as { locked?: boolean }).locked === true;
+  } catch {
+    return false;
+  }
 }
 
 function startAgent(dataDir: string, ...extra: string[]): AgentProcess {
@@ -230,6 +239,8 @@ describe('an agent whose console goes away', () => {
     const unlocked = await thumbnail(console, socket, 1);
     console.send(socket, { type: 'command', id: 'lock-1', command: { name: 'lock', message: 'Giờ kiểm tra' } });
     await waitFor(() => messagesOf(socket, 'ack').find((a) => a.id === 'lock-1'), 'lock ack');
+    // The ack means the lock is on screen; the state file follows off the event loop, in order.
+    await waitFor(() => readLockedState(dataDir), 'state.json recording the lock');
 
     // The agent is killed and the console is down when it comes back.
     agent.kill('SIGKILL');

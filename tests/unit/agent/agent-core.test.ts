@@ -269,24 +269,30 @@ describe('agent core', () => {
     expect(logs).toContain('locked');
   });
 
-  it('acknowledges a lock only once the state saying so is on disk, and a failed save still locks (logged)', async () => {
+  it('acknowledges a lock as soon as it is on screen, saves the state after it, and a failed save still locks (logged)', async () => {
     let release!: () => void;
     let failNext = false;
-    const { agent, link, logs } = makeAgent({
-      saveState: () => (failNext ? Promise.reject(new Error('disk full')) : new Promise<void>((r) => (release = r))),
+    const saves: PersistedState[] = [];
+    const { agent, desktop, link, logs } = makeAgent({
+      saveState: (state) => {
+        saves.push(structuredClone(state));
+        return failNext ? Promise.reject(new Error('disk full')) : new Promise<void>((r) => (release = r));
+      },
     });
     agent.onAuthenticated(link, welcome);
     agent.onMessage(link, { type: 'command', id: 'k1', command: { name: 'lock', message: 'Dừng tay' } });
-    await tick(10);
-    expect(link.of('ack')).toHaveLength(0);
-    release();
-    await until(() => link.of('ack').length === 1, 'the ack after the save');
+    // The ack does not wait for the disk; the save of the locked state is already under way.
+    await until(() => link.of('ack').length === 1, 'the lock ack while the save is still pending');
     expect(link.of('ack')[0]).toMatchObject({ id: 'k1', ok: true, state: { locked: true } });
+    expect(desktop.calls).toContain('lock:Dừng tay');
+    expect(saves.at(-1)).toMatchObject({ locked: true, lockMessage: 'Dừng tay' });
+    release();
     failNext = true;
     agent.onMessage(link, { type: 'command', id: 'k2', command: { name: 'unlock' } });
     await until(() => link.of('ack').length === 2, 'the unlock ack');
     expect(link.of('ack')[1]).toMatchObject({ id: 'k2', ok: true, state: { locked: false } });
-    expect(logs).toContain('state-save-failed');
+    await until(() => logs.includes('state-save-failed'), 'the failed save logged');
+    expect(saves.at(-1)).toMatchObject({ locked: false });
   });
 
   it('answers a lock the desktop could not show with lock-not-shown, in the desktop’s own words, and stays unlocked', async () => {
