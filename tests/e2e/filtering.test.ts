@@ -497,11 +497,16 @@ describe('web filtering in the teacher console', () => {
     await waitFor('PC-05 named in the filter bar', 10_000, async () => (await bypass.count()) === 1);
     expect(await bypass.innerText()).toMatch(/Đang lọc web nhưng chương trình có thể đi vòng qua bộ lọc: PC-05 — Không bật được tường lửa DNS/);
     expect(await page.getByTestId('filter-problems').innerText()).not.toContain('PC-05');
+    let seen = '';
     await waitFor('PC-05 counted among the PCs the filter is applied on', soonMs, async () => {
       const statuses = (await api.call('filtering.status', { labId: lab.id })).machines;
       const applied = statuses.filter((m) => m.state === 'applied').length;
       const online = statuses.filter((m) => m.state !== 'offline').length;
-      return statuses.some((m) => m.warning === 'firewall-failed' && m.state === 'applied') && (await page.getByTestId('filter-applied').innerText()).includes(`đang áp dụng trên ${applied}/${online} máy trực tuyến`);
+      const bar = await page.getByTestId('filter-applied').innerText();
+      seen = `API ${applied}/${online} (${statuses.map((m) => `${m.machineId.slice(-4)}:${m.state}${m.warning ? `/${m.warning}` : ''}`).join(' ')}); bar "${bar}"`;
+      return statuses.some((m) => m.warning === 'firewall-failed' && m.state === 'applied') && bar.includes(`đang áp dụng trên ${applied}/${online} máy trực tuyến`);
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; last seen: ${seen}`);
     });
     expect((await filterStatusOf('PC-05'))?.warning).toBe('firewall-failed');
 

@@ -7,26 +7,12 @@ import { badgeMarginPx } from '../../../src/agent/platform/linux/indicator.js';
 import { colours, renderBadge } from '../../../src/agent/platform/linux/panels.js';
 import type { SessionDesktop } from '../../../src/agent/platform/session-desktop.js';
 import { translate } from '../../../src/shared/i18n/index.js';
-import { isViewable, near, pixel, screenshot, startClient, startXvfb, tool, waitFor, windowsNamed, type ClientProcess, type Xvfb } from './x-session.js';
-
-const deliveryWaitMs = 400;
+import { delivered, isViewable, near, pixel, screenshot, startClient, startXvfb, tool, waitFor, windowsNamed, type ClientProcess, type Xvfb } from './x-session.js';
 
 async function geometry(display: string, wid: number): Promise<{ x: number; y: number; width: number; height: number }> {
   const out = await tool(display, 'xwininfo', ['-id', String(wid)]);
   const num = (label: string): number => Number(out.match(new RegExp(`${label}:\\s+(-?\\d+)`))![1]);
   return { x: num('Absolute upper-left X'), y: num('Absolute upper-left Y'), width: num('Width'), height: num('Height') };
-}
-
-/** Runs `action` and reports whether `client` printed a new line within deliveryWaitMs. */
-async function delivered(client: ClientProcess, action: () => Promise<unknown>): Promise<boolean> {
-  const before = client.lines.length;
-  await action();
-  try {
-    await waitFor('delivery', () => client.lines.length > before, deliveryWaitMs, 20);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('monitoring indicator and teacher messages', () => {

@@ -20,6 +20,7 @@ import {
   near,
   pixel,
   processState,
+  reaches,
   requireXTools,
   screenshot,
   startClient,
@@ -35,25 +36,10 @@ import {
 
 const student = { uid: studentUid, gid: studentUid };
 
-/** After a key press or click, how long we give the recorder to report it before calling it blocked. */
-const deliveryWaitMs = 400;
-const recorderCentre = { x: 250, y: 200 };
 /** The contest is recognised and the student's programs paused within this (a few losses, then one escalation). */
 const escalationMs = 3_000;
 /** Magenta: the colour of the window that tries to stay above the lock. */
 const attackerColour = 0xff00ff;
-
-async function reaches(display: string, client: ClientProcess, action: 'key' | 'click'): Promise<boolean> {
-  const before = client.lines.length;
-  if (action === 'key') await tool(display, 'xdotool', ['key', 'a']);
-  else await tool(display, 'xdotool', ['mousemove', String(recorderCentre.x), String(recorderCentre.y), 'click', '1']);
-  try {
-    await waitFor('delivery', () => client.lines.length > before, deliveryWaitMs, 20);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The lock fills the screen: the four corners and the middle of the top edge show the cover colour. */
 async function lockOnScreen(display: string): Promise<boolean> {

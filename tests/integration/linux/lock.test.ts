@@ -8,9 +8,11 @@ import { colours, renderLockPanel } from '../../../src/agent/platform/linux/pane
 import type { SessionDesktop } from '../../../src/agent/platform/session-desktop.js';
 import { translate } from '../../../src/shared/i18n/index.js';
 import {
+  deliveryWaitMs,
   isViewable,
   near,
   pixel,
+  reaches,
   requireXTools,
   screenshot,
   startClient,
@@ -22,28 +24,10 @@ import {
   type Xvfb,
 } from './x-session.js';
 
-/** After a key press or click, how long we give the recorder to report it before calling it blocked. */
-const deliveryWaitMs = 400;
-
 /** The issue: "if a grab is lost or the window is unmapped or covered, the lock takes it back within a second". */
 const recoveryDeadlineMs = 1_000;
 /** Waiting for the events around a repair also waits for xdotool/xkill to start (not part of the repair time). */
 const toolStartSlackMs = 3_000;
-
-const recorderCentre = { x: 250, y: 200 };
-
-/** Presses a key (or clicks) and reports whether `client` printed anything new. */
-async function reaches(display: string, client: ClientProcess, action: 'key' | 'click'): Promise<boolean> {
-  const before = client.lines.length;
-  if (action === 'key') await tool(display, 'xdotool', ['key', 'a']);
-  else await tool(display, 'xdotool', ['mousemove', String(recorderCentre.x), String(recorderCentre.y), 'click', '1']);
-  try {
-    await waitFor('delivery', () => client.lines.length > before, deliveryWaitMs, 20);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function lockCover(display: string): Promise<number> {
   const [cover] = await waitFor('the lock window', () => windowsNamed(display, 'SafeLab lock').then((w) => (w.length === 1 ? w : null)));

@@ -144,6 +144,28 @@ export interface ClientProcess {
   stop(): Promise<void>;
 }
 
+/** After a key press or click, how long a recorder gets to report it before we call it blocked. */
+export const deliveryWaitMs = 400;
+
+/** Runs `action` and reports whether `client` printed a new line within `waitMs`. */
+export async function delivered(client: ClientProcess, action: () => Promise<unknown>, waitMs = deliveryWaitMs): Promise<boolean> {
+  const before = client.lines.length;
+  await action();
+  try {
+    await waitFor('delivery', () => client.lines.length > before, waitMs, 20);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Presses a key, or clicks at `at` (input-recorder.cjs's default window centre), and reports whether `client` got it. */
+export function reaches(display: string, client: ClientProcess, action: 'key' | 'click', at = { x: 250, y: 200 }): Promise<boolean> {
+  return delivered(client, () =>
+    action === 'key' ? tool(display, 'xdotool', ['key', 'a']) : tool(display, 'xdotool', ['mousemove', String(at.x), String(at.y), 'click', '1']),
+  );
+}
+
 /**
  * A user id no account on this machine has: the "student" whose programs the contested-lock
  * tests pause. Pausing acts on every process of the student's account, so it must not be one
