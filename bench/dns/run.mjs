@@ -28,6 +28,8 @@ const outstanding = Number(args.get('outstanding') ?? 200);
 // Saturating runs are repeated in alternating order (filter, dnsmasq, dnsmasq, filter …) and the best
 // round is reported: on a shared machine other jobs only ever take throughput away.
 const rounds = Number(args.get('rounds') ?? 2);
+// --probe yes: the filter times each query inside its own process (see filter-process.mjs).
+const probeInside = args.get('probe') === 'yes';
 const root = new URL('../..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'safelab-dnsbench-'));
 const children = [];
@@ -238,7 +240,10 @@ async function main() {
   log(`dnsmasq ready in ${dnsmasqStartMs} ms, RSS ${(dnsmasqRss / 2 ** 20).toFixed(1)} MiB`);
 
   const filterPort = await freePort();
-  const filter = spawn(process.execPath, ['--expose-gc', join(root, 'bench/dns/filter-process.mjs'), dataDir, String(filterPort), String(upstreamPort)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const filter = spawn(process.execPath, [...(process.env.FILTER_NODE_FLAGS ?? '').split(' ').filter(Boolean), '--expose-gc', join(root, 'bench/dns/filter-process.mjs'), dataDir, String(filterPort), String(upstreamPort)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SAFELAB_BENCH_PROBE: probeInside ? '1' : '0' },
+  });
   children.push(filter);
   const lines = [];
   filter.stdout.on('data', (d) => lines.push(...String(d).split('\n').filter(Boolean)));
@@ -255,7 +260,22 @@ async function main() {
   const results = [];
   const run = async (scenario, target, file, opts) => {
     log(`${scenario} → ${target}`);
+    if (target === 'filter' && probeInside) filter.kill('SIGUSR2');
     const r = await dnsperf(targets[target], file, opts);
+    if (target === 'filter' && probeInside) {
+      const before = lines.length;
+      filter.kill('SIGUSR2');
+      const until = Date.now() + 2_000;
+      while (!lines.slice(before).some((l) => l.includes('"pauses"')) && Date.now() < until) await sleep(20);
+      const pauses = lines.slice(before).map((l) => JSON.parse(l)).find((l) => l.pauses)?.pauses;
+      if (pauses) {
+        r.filterPauses = pauses;
+        const gc = Object.entries(pauses.gc).map(([kind, g]) => `${kind} ${g.count}× max ${g.maxMs.toFixed(1)} ms`).join(', ') || 'none';
+        log(`  filter during the run: event-loop delay p99 ${pauses.loopDelayMs.p99.toFixed(2)} ms, max ${pauses.loopDelayMs.max.toFixed(2)} ms; GC pauses: ${gc}`);
+        const q = pauses.queryToAnswerMs;
+        if (q) log(`  inside the filter, query → answer handed to the socket: p50 ${q.p50.toFixed(3)} ms, p99 ${q.p99.toFixed(3)} ms, max ${q.max.toFixed(3)} ms (${q.count} queries)`);
+      }
+    }
     results.push({ scenario, target, ...r });
     await sleep(500);
   };
