@@ -10,7 +10,7 @@
 
 import { encodeThumbnailFrame, wholeDesktopScreen } from '../shared/protocol/frame.js';
 import { maxFrameBytes } from '../shared/protocol/limits.js';
-import { ProtocolError } from '../shared/protocol/errors.js';
+import { lockNotShownCode, ProtocolError } from '../shared/protocol/errors.js';
 import {
   inventorySchema,
   type AgentIdentity,
@@ -63,9 +63,6 @@ export interface AgentOptions {
 
 /** A capture was asked for when the screen may not be shared (see refuseThumbnail). */
 class ThumbnailRefused extends Error {}
-
-/** The ack error code of a lock the desktop could not show (the console translates it). */
-export const lockNotShownCode = 'lock-not-shown';
 
 class CommandFailure extends Error {
   constructor(
@@ -398,8 +395,9 @@ export class Agent implements ConnectionHandlers {
     this.options.log('lesson-indicator', { visible: lesson.active, lessonId: lesson.lessonId });
   }
 
-  /** Saves the state; resolves once it is durable (never rejects: a failure is logged). */
-  private save(): Promise<void> {
+  /** Saves the state; resolves once it is durable (never rejects: a failure is logged). Nothing once closed. */
+  private save(evenClosed = false): Promise<void> {
+    if (this.closed && !evenClosed) return Promise.resolve();
     this.state.savedAt = Date.now();
     // The command took effect; only its survival across a restart is at risk. Say so loudly.
     const failed = (error: unknown): void => this.options.log('state-save-failed', { reason: (error as Error)?.message ?? String(error) });
@@ -484,7 +482,20 @@ export class Agent implements ConnectionHandlers {
     link.send({ type: 'thumbnailError', requestId: request.requestId, error });
   }
 
-  /** Stops reporting; the desktop is closed by whoever opened it. */
+  /**
+   * The console removed this PC: the console that owned a lock no longer knows it, so nobody could
+   * ever unlock it. Stops like close() and saves the state without the lock; a command still
+   * running saves nothing after this (save() is a no-op once closed), so it cannot put it back.
+   */
+  async removed(): Promise<void> {
+    this.close();
+    if (!this.state.locked) return;
+    this.state.locked = false;
+    delete this.state.lockMessage;
+    await this.save(true);
+  }
+
+  /** Stops reporting and saving; the desktop is closed by whoever opened it. */
   close(): void {
     this.closed = true;
     this.options.webFiltering?.close();

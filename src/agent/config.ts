@@ -199,7 +199,7 @@ export function readAgentState(dataDir: string, options: { moveAside?: boolean; 
 
 export function writeAgentState(dataDir: string, state: PersistedState): void {
   ensureAgentDataDir(dataDir);
-  writeFileAtomic(join(dataDir, agentStateFileName), JSON.stringify(state) + '\n', 0o644);
+  writeFileAtomic(join(dataDir, agentStateFileName), agentStateText(state), 0o644);
 }
 
 /** The state file's text for a state (what writeAgentStateText writes). */
@@ -207,9 +207,11 @@ export function agentStateText(state: PersistedState): string {
   return JSON.stringify(state) + '\n';
 }
 
-/** Writes a state file's text off the event loop (see StateWriter, which orders the writes). */
+/**
+ * Writes a state file's text off the event loop (see StateWriter, which orders the writes). The
+ * running agent's data folder exists (it holds its key); no blocking mkdir per save.
+ */
 export async function writeAgentStateText(dataDir: string, text: string): Promise<void> {
-  ensureAgentDataDir(dataDir);
   await writeFileAtomicAsync(join(dataDir, agentStateFileName), text, 0o644);
 }
 

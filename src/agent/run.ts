@@ -8,7 +8,7 @@ import { hostname as osHostname, platform as osPlatform, release as osRelease } 
 import type { Language } from '../shared/i18n/index.js';
 import { Agent } from './agent.js';
 import { sweepTempFiles } from './atomic-file.js';
-import { agentStateText, readAgentConfig, readAgentKey, readAgentState, writeAgentState, writeAgentStateText, type AgentConfig } from './config.js';
+import { agentStateText, readAgentConfig, readAgentKey, readAgentState, writeAgentStateText, type AgentConfig } from './config.js';
 import { StateWriter } from './state-writer.js';
 import { ConsoleConnection, type StopReason } from './connection.js';
 import { gatherInventoryInWorker, type InventorySource } from './inventory.js';
@@ -169,16 +169,7 @@ export async function runAgent(options: RunOptions): Promise<RunningAgent> {
   const done = connection.stopped.then(async (reason) => {
     if (reason.kind === 'removed') {
       // The console that owned the lock no longer knows this PC: nobody could ever unlock it.
-      await stateWriter.flush();
-      const current = readAgentState(dataDir, { moveAside: false }).state;
-      if (current.locked) {
-        try {
-          const { lockMessage: _dropped, ...rest } = current;
-          writeAgentState(dataDir, { ...rest, locked: false, savedAt: Date.now() });
-        } catch (error) {
-          log('state-save-failed', { reason: (error as Error).message });
-        }
-      }
+      await agent.removed();
       log('removed', { closeCode: reason.closeCode, reason: reason.reason });
     }
     stopping ??= shutdown();

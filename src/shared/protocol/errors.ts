@@ -21,6 +21,12 @@ export type ProtocolErrorCode =
   | 'capture-failed'
   | 'busy';
 
+/**
+ * A lock command's failure when the desktop could not put the lock up (the X server gone, a session
+ * that does not answer): the agent sends it, the console UI translates it.
+ */
+export const lockNotShownCode = 'lock-not-shown';
+
 export class ProtocolError extends Error {
   readonly code: ProtocolErrorCode;
   constructor(code: ProtocolErrorCode, message: string) {

@@ -1,7 +1,8 @@
 // The agent core with a fake desktop and a fake console link: commands run once per id and in
 // order, captures never overlap, a lock is re-applied on start, hello does not wait for inventory.
 import { describe, expect, it } from 'vitest';
-import { Agent, lockNotShownCode, maxQueuedCommands } from '../../../src/agent/agent.js';
+import { Agent, maxQueuedCommands } from '../../../src/agent/agent.js';
+import { lockNotShownCode } from '../../../src/shared/protocol/errors.js';
 import { initialState, type PersistedState } from '../../../src/agent/config.js';
 import type { ConsoleLink } from '../../../src/agent/connection.js';
 import type { CaptureRequest, CapturedImage, LockIssue, MonitoringIndicatorState, SessionDesktop, SessionInfo } from '../../../src/agent/platform/session-desktop.js';
@@ -293,6 +294,23 @@ describe('agent core', () => {
     expect(link.of('ack')[1]).toMatchObject({ id: 'k2', ok: true, state: { locked: false } });
     await until(() => logs.includes('state-save-failed'), 'the failed save logged');
     expect(saves.at(-1)).toMatchObject({ locked: false });
+  });
+
+  it('drops the lock when the console removed the PC, and a lock command still running cannot save it back', async () => {
+    const saves: PersistedState[] = [];
+    const { agent, link } = makeAgent({
+      state: { ...initialState, locked: true, lockMessage: 'Kiểm tra' },
+      saveState: async (state) => void saves.push(structuredClone(state)),
+    });
+    agent.onAuthenticated(link, welcome);
+    // A lock arrives and is still on its way to the screen (FakeDesktop.lock takes a tick) when
+    // the console says this PC was removed.
+    agent.onMessage(link, { type: 'command', id: 'late', command: { name: 'lock', message: 'Muộn' } });
+    await agent.removed();
+    await tick(20);
+    expect(saves.at(-1)).toMatchObject({ locked: false });
+    expect(saves.at(-1)).not.toHaveProperty('lockMessage');
+    expect(saves.filter((s) => s.locked && s.lockMessage === 'Muộn')).toEqual([]);
   });
 
   it('answers a lock the desktop could not show with lock-not-shown, in the desktop’s own words, and stays unlocked', async () => {

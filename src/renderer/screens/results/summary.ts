@@ -1,6 +1,7 @@
 // One-line summary of a command outcome, e.g. "Đã khoá 11/12 máy; PC-07 ngoại tuyến".
 import type { CommandOutcome, MachineResult } from '../../../shared/api/contract.js';
 import { translate, type Language } from '../../../shared/i18n/index.js';
+import { lockNotShownCode } from '../../../shared/protocol/errors.js';
 
 /** Names listed in the summary line before "and N more"; the details table lists them all. */
 export const summaryNamesShown = 3;
@@ -48,7 +49,7 @@ export const reasonKeys: Readonly<Record<string, string>> = {
   busy: 'ui.result.reason.busy',
   'command-failed': 'ui.result.reason.commandFailed',
   'command-unsupported': 'ui.result.reason.unsupported',
-  'lock-not-shown': 'ui.result.reason.lockNotShown',
+  [lockNotShownCode]: 'ui.result.reason.lockNotShown',
   failed: 'ui.result.reason.commandFailed',
 };
 
