@@ -16,12 +16,14 @@ import { ageTtls, dnsHeaderBytes, readCacheFacts, skipName, writeId } from './wi
 
 /** Most answers kept; the least recently used goes first. */
 export const maxCachedAnswers = 4096;
-/** Total bytes of cached answers (old PCs: keep it small). */
+/** Total bytes of cached answers (old PCs: keep it small); also the slab size, so answers over a slot (kept beside it) can add up to as much again. */
 export const maxCacheBytes = 4 * 1024 * 1024;
 /** Answers larger than this are not cached (rare; they are usually TCP-only anyway). */
 export const maxCachedAnswerBytes = 4096;
-/** Room for one answer in the slab; a larger one (up to maxCachedAnswerBytes) takes several slots' room in a side table. */
+/** Room for one answer in the slab; a larger one (up to maxCachedAnswerBytes, rare) is kept in a side table. */
 const slotBytes = maxCacheBytes / maxCachedAnswers;
+/** TTL positions kept per answer; one with more records finds them again when served (rare). */
+const ttlOffsetsPerSlot = 16;
 /** Longest cache key kept (a 253-character name and its qtype/qclass/variant prefix fit). */
 const maxKeyChars = 272;
 /** Longest we keep an answer, whatever its TTL says. */
@@ -40,14 +42,14 @@ const none = -1;
 /** Open-addressing index: twice the slots, so probes stay short. */
 const indexSize = maxCachedAnswers * 2;
 
-/** FNV-1a over the key's UTF-16 code units; never 0 (0 marks a free slot's hash). */
+/** FNV-1a over the key's UTF-16 code units. */
 function hashKey(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0 || 1;
+  return h >>> 0;
 }
 
 export class AnswerCache {
@@ -60,6 +62,9 @@ export class AnswerCache {
   private readonly answerLength = new Uint16Array(maxCachedAnswers);
   private readonly keyLength = new Uint16Array(maxCachedAnswers);
   private readonly questionEnd = new Uint16Array(maxCachedAnswers);
+  /** Where each record's TTL sits, for aging on the way out; count > ttlOffsetsPerSlot = not kept. */
+  private readonly ttlOffsets = new Uint16Array(maxCachedAnswers * ttlOffsetsPerSlot);
+  private readonly ttlCount = new Uint8Array(maxCachedAnswers);
   private readonly hashes = new Uint32Array(maxCachedAnswers);
   private readonly storedAt = new Float64Array(maxCachedAnswers);
   private readonly expiresAt = new Float64Array(maxCachedAnswers);
@@ -117,7 +122,11 @@ export class AnswerCache {
     writeId(out, id);
     if (this.questionEnd[slot] === questionEnd) out.set(query.subarray(dnsHeaderBytes, questionEnd), dnsHeaderBytes);
     const elapsed = Math.floor((now - this.storedAt[slot]!) / 1000);
-    if (elapsed > 0) ageTtls(out, readCacheFacts(out).ttlOffsets, elapsed);
+    if (elapsed > 0) {
+      const count = this.ttlCount[slot]!;
+      if (count > ttlOffsetsPerSlot) ageTtls(out, readCacheFacts(out).ttlOffsets, elapsed);
+      else ageTtls(out, this.ttlOffsets, elapsed, slot * ttlOffsetsPerSlot, count);
+    }
     return out;
   }
 
@@ -145,6 +154,9 @@ export class AnswerCache {
     this.keys.write(key, slot * maxKeyChars, 'latin1');
     this.keyLength[slot] = key.length;
     this.questionEnd[slot] = facts.questionEnd;
+    const offsets = facts.ttlOffsets;
+    this.ttlCount[slot] = Math.min(offsets.length, ttlOffsetsPerSlot + 1);
+    if (offsets.length <= ttlOffsetsPerSlot) this.ttlOffsets.set(offsets, slot * ttlOffsetsPerSlot);
     this.hashes[slot] = hash;
     this.storedAt[slot] = now;
     this.expiresAt[slot] = now + ttl * 1000;

@@ -9,6 +9,9 @@
 // after `maxResolverRepointsPerWindow` re-points in a window the guard stops, reports the resolver
 // as contested, and tries again once the window has passed.
 //
+// A pointing that fails is undone, and undoing it rewrites the watched setting: the guard then waits
+// for its fallback check to try again, or that change would set off the next attempt, endlessly.
+//
 // A setting that still points here can be bypassed all the same (systemd-resolved mode with
 // /etc/resolv.conf re-pointed away from resolved's stub): pointing again would not help, so the
 // guard reports it as 'resolver-bypassed' until the bypass is gone.
@@ -67,6 +70,8 @@ export class ResolverGuard {
   private checking: Promise<void> | null = null;
   private checkAgain = false;
   private repoints: number[] = [];
+  /** A pointing failed: changes to the setting (our own undo among them) wait for the fallback check. */
+  private waitForFallback = false;
   private closed = false;
   private current: ResolverGuardStatus = { pointed: false, drift: null, problem: null };
 
@@ -92,6 +97,7 @@ export class ResolverGuard {
       this.watchAgain();
       this.fallback = setInterval(() => {
         if (!this.watch?.alive) this.watchAgain();
+        this.waitForFallback = false;
         this.scheduleCheck(0);
       }, this.options.fallbackCheckMs ?? resolverFallbackCheckMs);
       this.fallback.unref();
@@ -165,7 +171,7 @@ export class ResolverGuard {
   }
 
   private async checkOnce(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.waitForFallback) return;
     const { system, target, log } = this.options;
     const points = await system.resolverPointsAtFilter(target).catch(() => false);
     if (this.closed) return;
@@ -211,6 +217,7 @@ export class ResolverGuard {
     try {
       const takeover = await system.pointResolverAtFilter(target, { adoptCurrent });
       if (adoptCurrent) this.repoints.push(this.now());
+      this.waitForFallback = false;
       if (this.closed) return;
       await this.options.onPointed(takeover);
       log(adoptCurrent ? 'dns-resolver-pointed-again' : 'dns-resolver-pointed', {
@@ -222,6 +229,7 @@ export class ResolverGuard {
     } catch (error) {
       const detail = (error as Error).message.slice(0, 200);
       log('dns-resolver-failed', { message: detail });
+      this.waitForFallback = true;
       // Undo what may be half done (a drop-in written, resolved not reloaded) so the PC keeps DNS.
       await system.restoreResolver().then(
         (outcome) => log('dns-resolver-restored', { outcome }),

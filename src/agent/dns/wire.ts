@@ -610,10 +610,11 @@ export function readCacheFacts(msg: Uint8Array): CacheFacts {
   }
 }
 
-/** Lowers every TTL at `offsets` by `elapsedSeconds` (not below 0): cached answers age honestly. */
-export function ageTtls(msg: Uint8Array, offsets: readonly number[], elapsedSeconds: number): void {
+/** Lowers every TTL at `offsets` (`count` of them from `start`) by `elapsedSeconds`, not below 0: cached answers age honestly. */
+export function ageTtls(msg: Uint8Array, offsets: ArrayLike<number>, elapsedSeconds: number, start = 0, count = offsets.length - start): void {
   if (elapsedSeconds <= 0) return;
-  for (const at of offsets) {
+  for (let i = start; i < start + count; i++) {
+    const at = offsets[i]!;
     const ttl = u32(msg, at);
     writeU32(msg, at, ttl > elapsedSeconds ? ttl - elapsedSeconds : 0);
   }

@@ -54,7 +54,9 @@ describe('answer cache', () => {
     const nx = encodeResponse({ id: 1, rcode: Rcode.nxDomain, question: { name: 'nothing.example', type: 1 }, authorities: [{ name: 'example', type: 6, ttl: 86_400, rdata: Buffer.concat([Buffer.from([0, 0]), Buffer.alloc(20, 0xff)]) }] });
     cache.put(key('nothing.example'), nx);
     expect(lookup(cache, 'nothing.example')).not.toBeNull();
-    clock.now += 300_000;
+    clock.now += 299_000;
+    expect(lookup(cache, 'nothing.example')).not.toBeNull();
+    clock.now += 1_000;
     expect(lookup(cache, 'nothing.example')).toBeNull();
     // TTL 0, SERVFAIL and an answer larger than the limit are not kept.
     cache.put(key('zero.example'), answerFor('zero.example', 0));
@@ -76,9 +78,14 @@ describe('answer cache', () => {
     const big = answerFor('big.example', 300, '10.0.0.1', 120); // ≈ 2 KB, more than one slot's room
     expect(big.length).toBeGreaterThan(maxCacheBytes / maxCachedAnswers);
     cache.put(key('big.example'), big);
+    const { cache: big2, clock } = cacheAt();
     const hit = lookup(cache, 'big.example', 7)!;
     expect(hit.equals(big)).toBe(true);
     expect(cache.sizeBytes).toBe(big.length);
+    // More records than the TTL positions kept per answer: every one of them still ages.
+    big2.put(key('big.example'), big);
+    clock.now += 100_000;
+    expect(decodeMessage(lookup(big2, 'big.example')!).answers.map((a) => a.ttl)).toEqual(new Array(121).fill(200));
   });
 
   it('lets the least recently used answer go first when full, and never holds more than its bounds', () => {

@@ -193,6 +193,37 @@ describe('resolver guard', () => {
     expect(guard.status().drift).toBeNull();
   });
 
+  it('after a re-point that fails, waits for the fallback check instead of retrying on the change its own undo makes', async () => {
+    await linkToStub();
+    let reloadWorks = true;
+    let reloads = 0;
+    const run = async (command: string): Promise<CommandResult> => {
+      if (command === 'systemctl') reloads++;
+      return command === 'systemctl' && !reloadWorks ? { code: 1, stdout: '', stderr: 'Failed to reload systemd-resolved.service' } : { code: 0, stdout: '', stderr: '' };
+    };
+    const dropInDir = path.join(root, 'etc', 'systemd', 'resolved.conf.d');
+    const system = new LinuxSystemControl({
+      dataDir: path.join(root, 'agent'),
+      resolvConfPath: resolvConf,
+      resolvedDropInDir: dropInDir,
+      resolvedUpstreamFile: path.join(root, 'run-resolved.conf'),
+      run,
+      detectResolved: async () => true,
+    });
+    const guard = guardFor(system, { debounceMs: 20 });
+    expect((await guard.start()).pointed).toBe(true);
+    // Someone removes the drop-in; putting it back fails, and the undo rewrites the folder watched.
+    reloadWorks = false;
+    await fs.rm(path.join(dropInDir, 'zz-safelab-agent.conf'));
+    await until('the failed re-point reported', () => guard.status().problem?.code === 'resolver-failed');
+    const after = reloads;
+    await new Promise((r) => setTimeout(r, 600));
+    await guard.settled();
+    // No attempt since the failure: the watch does not set off another (it did, about 3 a second).
+    expect(reloads, lines.join('\n')).toBe(after);
+    expect(lines.filter((l) => l.startsWith('dns-resolver-failed'))).toHaveLength(1);
+  });
+
   it('in systemd-resolved mode, notices /etc/resolv.conf re-pointed away from resolved’s stub, reports it without fighting, and clears it when it comes back', async () => {
     await linkToStub();
     const calls: string[] = [];
