@@ -36,6 +36,11 @@ export const defaultStaleAfterMs = 7 * 24 * 60 * 60 * 1000;
 
 export interface ListCacheOptions {
   cacheDir: string;
+  /**
+   * The console's own folders (its data directory): a local list path that leads into them, by a
+   * link made after the source was added too, is refused every time it is read, not only when added.
+   */
+  protectedDirs?: readonly string[];
   timeoutMs?: number;
   maxBytes?: number;
   staleAfterMs?: number;
@@ -143,9 +148,9 @@ function statusOfMeta(source: ListSource, meta: CacheMeta | null, hasData: boole
 }
 
 /** Why a present local path is not read (a system place, a key, a pipe, too large), or null. */
-async function localRefusal(target: string, kind: 'file' | 'folder'): Promise<LocalFileError | null> {
+async function localRefusal(target: string, kind: 'file' | 'folder', protectedDirs: readonly string[] = []): Promise<LocalFileError | null> {
   try {
-    await checkLocalPath(target, kind);
+    await checkLocalPath(target, kind, { protectedDirs });
     return null;
   } catch (error) {
     if (!(error instanceof LocalFileError)) throw error;
@@ -168,7 +173,7 @@ export async function sourceStatus(source: ListSource, options: ListCacheOptions
   }
   const info = await stat(source.path).catch(() => null);
   // A path that leads somewhere no list is read from is there, but refused (and said so).
-  const refused = await localRefusal(source.path, source.type === 'ut1-folder' ? 'folder' : 'file');
+  const refused = await localRefusal(source.path, source.type === 'ut1-folder' ? 'folder' : 'file', options.protectedDirs);
   const present = refused !== null || (source.type === 'ut1-folder' ? info?.isDirectory() : info?.isFile());
   return {
     id: source.id,
@@ -249,9 +254,9 @@ export async function loadSource(source: ListSource, options: ListCacheOptions):
       return await parseSourceBytes(source, await readFile(dataPath(options.cacheDir, source.id)));
     }
     if (source.type === 'ut1-folder') {
-      return (await readUt1Folder(source.path, source.categories)).map(({ category, parsed }) => ({ category, kind: ut1CategoryKind(category), parsed }));
+      return (await readUt1Folder(source.path, source.categories, options.protectedDirs)).map(({ category, parsed }) => ({ category, kind: ut1CategoryKind(category), parsed }));
     }
-    return await parseSourceBytes(source, await readLocalFile(source.path), source.type === 'file');
+    return await parseSourceBytes(source, await readLocalFile(source.path, { protectedDirs: options.protectedDirs ?? [] }), source.type === 'file');
   } catch {
     // Missing or unreadable: the status says so; the other sources still load.
     return [];

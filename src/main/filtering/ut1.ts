@@ -47,16 +47,16 @@ function parseCategories(byCategory: Map<string, Ut1CategoryFiles>, sourcePrefix
 }
 
 /** Reads every category folder under `folder` (or only `categories`). Missing files are simply absent. */
-export async function readUt1Folder(folder: string, categories?: readonly string[]): Promise<Ut1Category[]> {
+export async function readUt1Folder(folder: string, categories?: readonly string[], protectedDirs: readonly string[] = []): Promise<Ut1Category[]> {
   const byCategory = new Map<string, Ut1CategoryFiles>();
-  await checkLocalPath(folder, 'folder');
+  await checkLocalPath(folder, 'folder', { protectedDirs });
   const entries = await readdir(folder, { withFileTypes: true });
   for (const entry of entries) {
     if (!entry.isDirectory() || !wanted(entry.name, categories)) continue;
     const files: Ut1CategoryFiles = {};
     for (const name of ut1FileNames) {
       // Missing, or refused (a link to a key, a pipe): that file is simply absent.
-      const bytes = await readLocalFile(join(folder, entry.name, name)).catch(() => null);
+      const bytes = await readLocalFile(join(folder, entry.name, name), { protectedDirs }).catch(() => null);
       if (bytes) files[name] = decoder.decode(bytes);
     }
     if (Object.keys(files).length > 0) byCategory.set(entry.name, files);

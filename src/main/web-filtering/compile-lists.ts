@@ -15,6 +15,8 @@ export interface CompileRequest {
   sources: ListSource[];
   /** Where downloaded copies are cached (sources.ts layout). */
   cacheDir: string;
+  /** The console's data directory: no local list is read from inside it. */
+  protectedDirs: string[];
   /** Our own lists (default: the shipped resources/lists). */
   ownListsDir?: string;
   builtAtSeconds: number;
@@ -33,6 +35,7 @@ export type WorkerReply = { ok: true; result: CompileResult } | { ok: false; err
 export async function compileSources(request: CompileRequest): Promise<CompileResult> {
   const built = await buildFilterLists(request.sources, {
     cacheDir: request.cacheDir,
+    protectedDirs: request.protectedDirs,
     builtAtSeconds: request.builtAtSeconds,
     ...(request.ownListsDir !== undefined ? { ownListsDir: request.ownListsDir } : {}),
   });

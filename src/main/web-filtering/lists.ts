@@ -128,15 +128,18 @@ export class FilterLists {
   private readonly schedule: ListRefreshSchedule;
   private readonly folder: string;
   private readonly cacheDir: string;
+  /** Where sources are cached and what no local list may be read from (the data directory). */
+  private readonly cacheOptions: { cacheDir: string; protectedDirs: string[] };
   private closed = false;
 
   constructor(private readonly options: FilterListsOptions) {
     this.folder = join(options.dataDir, listsFolderName);
     this.cacheDir = join(this.folder, downloadsFolderName);
+    this.cacheOptions = { cacheDir: this.cacheDir, protectedDirs: [options.dataDir] };
     this.autoRefresh = options.autoRefresh;
     this.schedule = new ListRefreshSchedule({
       sources: () => this.sources(),
-      cache: { cacheDir: this.cacheDir },
+      cache: this.cacheOptions,
       ...(options.refreshIntervalMs !== undefined ? { intervalMs: options.refreshIntervalMs } : {}),
       ...(options.firstRefreshDelayMs !== undefined ? { firstDelayMs: options.firstRefreshDelayMs } : {}),
       onRefreshed: async () => {
@@ -207,7 +210,7 @@ export class FilterLists {
     const entries = this.options.sources();
     const statuses = await sourceStatuses(
       entries.map((e) => e.source),
-      { cacheDir: this.cacheDir },
+      this.cacheOptions,
     );
     return entries.map((entry, i) => {
       const s = statuses[i]!;
@@ -256,7 +259,7 @@ export class FilterLists {
     const builtAtSeconds = Math.floor(started / 1000);
     const compile = (this.compile = startCompile({
       sources,
-      cacheDir: this.cacheDir,
+      ...this.cacheOptions,
       builtAtSeconds,
       ...(this.options.ownListsDir !== undefined ? { ownListsDir: this.options.ownListsDir } : {}),
     }));

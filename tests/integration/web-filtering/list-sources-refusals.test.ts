@@ -3,7 +3,8 @@
 // key, access token, database), system places, keys and certificates by name and by content, pipes
 // and devices, and oversized files are refused when added, in Vietnamese and English; a file that
 // does not look like a list is reported by counts and reasons only, never quoting a line; and a
-// source that later turns into a link to a key is refused when read.
+// source that later turns into a link to a key, or into the console's own data folder, is refused
+// when read.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -179,5 +180,26 @@ describe('list sources that are not lists', { timeout: 60_000 }, () => {
       lastError: { code: 'not-a-list', messageKey: 'filtering.source.localRefused' },
     });
     expect(JSON.stringify(status)).not.toContain('PRIVATE KEY');
+  });
+
+  it('refuses to read a source that became a link into the console’s data folder after it was added (its access token file)', async () => {
+    const token = (JSON.parse(readFileSync(path.join(consoleDir, 'console.json'), 'utf8')) as { token: string }).token;
+    const drifted = path.join(listsDir, 'drifted.txt');
+    writeFileSync(drifted, 'casino2.test\n');
+    await console_.api.call('lists.add', { source: file('drifted', drifted) });
+    expect(await reportsOf('drifted')).toHaveLength(1);
+
+    rmSync(drifted);
+    symlinkSync(path.join(consoleDir, 'console.json'), drifted);
+    const another = path.join(listsDir, 'another.txt');
+    writeFileSync(another, 'another.test\n');
+    await console_.api.call('lists.add', { source: file('another', another) });
+    expect(await reportsOf('drifted')).toEqual([]);
+    const status = await console_.api.call('filtering.status', {});
+    expect(status.sources.find((s) => s.source.id === 'drifted')?.status).toMatchObject({
+      state: 'local',
+      lastError: { code: 'not-a-list', messageKey: 'filtering.source.localRefused', detail: expect.stringMatching(/data-dir$/) },
+    });
+    expect(JSON.stringify(status)).not.toContain(token);
   });
 });

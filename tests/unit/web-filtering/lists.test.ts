@@ -22,9 +22,12 @@ let built: CurrentList[];
 let states: FilterListsState[];
 const open: FilterLists[] = [];
 
+const consoleDir = (): string => path.join(dir, 'console');
+
 function lists(): FilterLists {
   const instance = new FilterLists({
-    dataDir: dir,
+    // The console's data folder beside the list files (a list inside it would be refused).
+    dataDir: consoleDir(),
     ownListsDir: ownDir,
     sources: () => sources.map((source) => ({ source, origin: 'store' as const })),
     log: () => undefined,
@@ -65,7 +68,7 @@ describe('the compiled list on the console', () => {
     const list = built[0]!;
     expect(list.matcher.categoryNames).toEqual(['lesson-platforms', 'gambling']);
     expect(list.info).toMatchObject({ sha256: list.sha256, entries: 2, stats: { inputNames: 2 } });
-    const onDisk = readFileSync(path.join(dir, listsFolderName, compiledListFileName));
+    const onDisk = readFileSync(path.join(consoleDir(), listsFolderName, compiledListFileName));
     expect(createHash('sha256').update(onDisk).digest('hex')).toBe(list.sha256);
     expect(states.at(-1)).toMatchObject({ building: false, lastError: null, autoRefresh: false, current: { sha256: list.sha256 } });
     const views = await first.sourceViews();
@@ -95,11 +98,11 @@ describe('the compiled list on the console', () => {
     const instance = lists();
     await instance.start();
     await instance.settled();
-    const keyBefore = await inputsKey(sources, path.join(dir, listsFolderName, 'downloads'), ownDir);
+    const keyBefore = await inputsKey(sources, path.join(consoleDir(), listsFolderName, 'downloads'), ownDir);
 
     writeFileSync(gamblingFile, 'casino.test\npoker.test\n');
     utimesSync(gamblingFile, new Date(), new Date(Date.now() + 5000));
-    expect(await inputsKey(sources, path.join(dir, listsFolderName, 'downloads'), ownDir)).not.toBe(keyBefore);
+    expect(await inputsKey(sources, path.join(consoleDir(), listsFolderName, 'downloads'), ownDir)).not.toBe(keyBefore);
     await instance.rebuild();
     expect(built).toHaveLength(2);
     expect(built[1]!.matcher.match('www.poker.test').listed).toBe(true);
