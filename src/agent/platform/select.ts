@@ -86,32 +86,6 @@ const openers: Record<DesktopPlatform, (options: OpenDesktopOptions) => Promise<
 };
 
 /**
- * Opens the desktop this agent drives, ready to use (started). With an explicit platform its
- * own error is reported; without one, every candidate's reason is listed together.
- */
-export async function openDesktop(platform: DesktopPlatform | undefined, options: OpenDesktopOptions): Promise<SessionDesktop> {
-  const reasons: string[] = [];
-  const candidates: DesktopPlatform[] = platform ? [platform] : ['linux', 'win32'];
-  const osPlatform = options.osPlatform ?? process.platform;
-  for (const candidate of candidates) {
-    if (!platform && candidate === 'linux' && osPlatform !== 'linux') {
-      reasons.push(`linux: ${translate(options.language, 'agent.platform.notLinux')}`);
-      continue;
-    }
-    if (!platform && candidate === 'win32' && osPlatform !== 'win32') {
-      reasons.push(`win32: ${translate(options.language, 'agent.platform.notWindows')}`);
-      continue;
-    }
-    try {
-      return await openers[candidate](options);
-    } catch (error) {
-      reasons.push(`${candidate}: ${(error as Error).message}`);
-    }
-  }
-  throw new DesktopUnavailableError(reasons, options.language);
-}
-
-/**
  * The desktop this agent drives, decided before any is opened: `keepTrying` when a failure to open
  * it now may pass (a Linux PC at boot, at a Wayland greeter, with a broken Xauthority: the agent
  * runs on, reports the problem and tries again); `refused` with every reason when it can never

@@ -192,7 +192,16 @@ describe('choosing the desktop before opening it', () => {
   it('finds nothing to resume where no notes of paused programs were left, and never on another OS', async () => {
     const lines: string[] = [];
     expect(await resumeProgramsLeftPaused((e) => lines.push(e), { notesFolder: '/nonexistent/safelab-test' })).toBe(0);
-    expect(await resumeProgramsLeftPaused((e) => lines.push(e), { osPlatform: 'win32' })).toBe(0);
+    // A note that Linux would act on (and remove) is left alone on Windows.
+    const folder = mkdtempSync(join(tmpdir(), 'safelab-paused-'));
+    try {
+      const note = join(folder, 'lock-_0.json');
+      writeFileSync(note, JSON.stringify({ display: ':0', paused: [] }));
+      expect(await resumeProgramsLeftPaused((e) => lines.push(e), { osPlatform: 'win32', notesFolder: folder })).toBe(0);
+      expect(readFileSync(note, 'utf8')).toBe(JSON.stringify({ display: ':0', paused: [] }));
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
     expect(lines).toEqual([]);
   });
 });

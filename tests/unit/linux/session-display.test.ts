@@ -26,6 +26,8 @@ describe('choosing the X display for a service', () => {
       xauthority: '/var/run/lightdm/root/:0',
       how: 'logind session 2 of hs01 (active)',
     });
+    // "unix:0" and ":0.0" name the same local server.
+    expect(chooseDisplay(facts({ sessions: [session({ display: 'unix:0.0' })] }))).toMatchObject({ display: ':0', how: 'logind session 2 of hs01 (active)' });
   });
 
   it('prefers the active session over an idle one, and ignores remote, Wayland and dead-display sessions', () => {
@@ -69,7 +71,7 @@ describe('reading the facts', () => {
    * A /tmp and /proc of a PC where lightdm's root Xorg (812) serves :0, holding the listening
    * sockets of /proc/net/unix (inodes 5001, 5002) among its descriptors.
    */
-  function fakeSystem(): { tmp: string; proc: string } {
+  function fakeSystem(): { tmp: string; proc: string; fakeProcess: (pid: number, exe: string, fds: string[], args: string[]) => void } {
     dir = mkdtempSync(join(tmpdir(), 'safelab-display-'));
     const tmp = join(dir, 'tmp');
     const proc = join(dir, 'proc');
@@ -94,7 +96,7 @@ describe('reading the facts', () => {
     };
     // /usr/bin/Xvfb stands for the real binary: root-owned, on this machine.
     fakeProcess(812, '/usr/bin/Xvfb', ['pipe:[1]', 'socket:[5001]', 'socket:[5002]'], lightdmXorg.args);
-    return { tmp, proc };
+    return { tmp, proc, fakeProcess };
   }
 
   it('lists X servers by the process holding their socket, skipping stale sockets', async () => {
@@ -110,17 +112,32 @@ describe('reading the facts', () => {
   });
 
   it("finds the X server by its socket, not by a lock file the student rewrote to name their own script", async () => {
-    const { tmp, proc } = fakeSystem();
-    // Rootless Xorg: the student owns /tmp/.X0-lock and wrote their script's PID (1300) into it.
-    writeFileSync(join(tmp, '.X0-lock'), '      1300\n');
-    chownSync(join(tmp, '.X0-lock'), 64_321, 64_321);
-    mkdirSync(join(proc, '1300', 'fd'), { recursive: true });
-    symlinkSync('/usr/bin/python3', join(proc, '1300', 'exe'));
-    symlinkSync('socket:[5001]', join(proc, '1300', 'fd', '3')); // even holding the socket, it is not an X server
+    const { tmp, proc, fakeProcess } = fakeSystem();
+    const lock = join(tmp, '.X0-lock');
+    const lockNaming = (pid: number, uid: number): void => {
+      writeFileSync(lock, `${String(pid).padStart(10)}\n`);
+      chownSync(lock, uid, uid);
+    };
+    // Their script (1300) holds the socket (passed to it), but python3 is not an X server.
+    fakeProcess(1300, '/usr/bin/python3', ['socket:[5001]'], ['python3', 'grab.py']);
+    // A root-owned X server binary the student started (1400): an X server, but not this display's.
+    fakeProcess(1400, '/usr/bin/Xvfb', ['pipe:[2]'], ['Xvfb', ':7']);
+    // The same binary (9300) holding the display's socket too: only a lock file the student cannot
+    // write may point at it. (9300 also comes after 812 in the scan, which reads /proc in name
+    // order: so only a believed lock file makes it win.)
+    fakeProcess(9300, '/usr/bin/Xvfb', ['socket:[5001]'], ['Xvfb', ':0']);
+
+    // Rootless Xorg: the student owns /tmp/.X0-lock and writes any PID into it.
+    lockNaming(1300, 64_321);
+    expect((await findXServerProcess(0, { tmp, proc }))?.pid).toBe(812);
+    lockNaming(9300, 64_321);
     expect((await findXServerProcess(0, { tmp, proc }))?.pid).toBe(812);
     // A root-owned lock file naming a process that does not hold the socket is not believed either.
-    chownSync(join(tmp, '.X0-lock'), 0, 0);
+    lockNaming(1400, 0);
     expect((await findXServerProcess(0, { tmp, proc }))?.pid).toBe(812);
+    // One naming an X server holding the socket is (no scan needed).
+    lockNaming(9300, 0);
+    expect((await findXServerProcess(0, { tmp, proc }))?.pid).toBe(9300);
     expect(await findXServerProcess(5, { tmp, proc })).toBeNull();
     expect(await findXServerProcess(9, { tmp, proc })).toBeNull();
   });

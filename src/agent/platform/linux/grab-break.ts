@@ -21,7 +21,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensurePrivateDir, writeNoteAtomically } from './paused-programs.js';
+import { ensurePrivateDir, writeNoteAtomically } from './private-files.js';
 import type { XConnection } from './x-connection.js';
 
 /** setxkbmap and xkbcomp answer in tens of milliseconds; longer means something is wrong. */

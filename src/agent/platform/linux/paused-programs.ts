@@ -26,10 +26,10 @@
 // activation live in user@UID.service, outside the scope: freezing "the session" is at once too
 // much and too little. Doing it right means moving processes between systemd's cgroups.
 
-import { constants, readFileSync, rmSync } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { agentStateDir, writeNoteAtomically } from './private-files.js';
 import { readUntrustedFile } from './untrusted-file.js';
 
 /** Scan-and-stop rounds: a program forking while we stop it is caught in the next round. */
@@ -202,49 +202,6 @@ export function programsToPause(processes: readonly ProcessEntry[], policy: Paus
 export function defaultRecoveryFile(display: string): string {
   const name = `lock-${display.replace(/[^0-9A-Za-z.]/g, '_')}.json`;
   return join(agentStateDir(), name);
-}
-
-/** The agent's own directory for notes that must survive it (root: /run/safelab). */
-export function agentStateDir(): string {
-  if (process.getuid?.() === 0) return '/run/safelab';
-  const runtime = process.env['XDG_RUNTIME_DIR'];
-  if (runtime) return join(runtime, 'safelab');
-  return join(tmpdir(), `safelab-${process.getuid?.() ?? 'user'}`);
-}
-
-/** Creates `dir` (0700) if needed and checks that it is ours and that no one else can write in it. */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const info = await lstat(dir);
-  if (!info.isDirectory()) throw new Error(`${dir} is not a directory`);
-  if (process.getuid && info.uid !== process.getuid()) throw new Error(`${dir} belongs to another account`);
-  if ((info.mode & 0o022) !== 0) throw new Error(`${dir} is writable by other accounts`);
-}
-
-/**
- * Writes `text` to `file` so that a crash leaves either the old or the new note, never half of
- * one: a fresh temporary file (O_EXCL, never through a link), synced, renamed into place, and the
- * directory synced. The directory is created 0700 and must belong to us.
- */
-export async function writeNoteAtomically(file: string, text: string): Promise<void> {
-  const dir = dirname(file);
-  await ensurePrivateDir(dir);
-  const temp = `${file}.${process.pid}.tmp`;
-  await rm(temp, { force: true });
-  const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
-  const dirHandle = await open(dir, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
 }
 
 interface RecoveryNote {

@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { access, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readUntrustedFile } from './untrusted-file.js';
-import { findXServerProcess, type XServerSearchDirs } from './x-server.js';
+import { findXServerProcess, localDisplayNumber, type XServerSearchDirs } from './x-server.js';
 
 /** loginctl is a local D-Bus call; if it takes longer than this, do without it. */
 export const loginctlTimeoutMs = 2_000;
@@ -59,13 +59,13 @@ export interface FoundDisplay {
 /** Picks the display and its Xauthority from the facts; null when no X server runs here. */
 export function chooseDisplay(facts: DisplayFacts): FoundDisplay | null {
   const live = new Map(facts.servers.map((s) => [s.number, s]));
-  const x11Sessions = facts.sessions.filter((s) => s.type === 'x11' && !s.remote && live.has(displayNumber(s.display) ?? -1));
+  const x11Sessions = facts.sessions.filter((s) => s.type === 'x11' && !s.remote && live.has(localDisplayNumber(s.display) ?? -1));
   // The session in front of the screen first, then any other on a live server.
   const session = x11Sessions.find((s) => s.active && s.state === 'active') ?? x11Sessions.find((s) => s.active) ?? x11Sessions[0];
   let server: XServer | undefined;
   let how: string;
   if (session) {
-    server = live.get(displayNumber(session.display)!);
+    server = live.get(localDisplayNumber(session.display)!);
     how = `logind session ${session.id} of ${session.user || '?'}${session.active ? ' (active)' : ''}`;
   } else {
     // No logind (or the greeter has no session yet): the X server itself; the lowest display if several.
@@ -85,11 +85,6 @@ function xauthorityFor(server: XServer, session: LoginSession | undefined, facts
   const fromSession = session ? facts.environOf(session.leader)?.['XAUTHORITY'] : undefined;
   if (fromSession && facts.fileExists(fromSession)) return fromSession;
   return null;
-}
-
-function displayNumber(display: string): number | null {
-  const m = /^:(\d+)(?:\.\d+)?$/.exec(display.trim());
-  return m ? Number(m[1]) : null;
 }
 
 // ---- reading the facts ------------------------------------------------------------------------

@@ -9,6 +9,9 @@ import { open, type FileHandle } from 'node:fs/promises';
 /** A read of a small local file that takes longer than this is not going to work. */
 export const untrustedReadTimeoutMs = 2_000;
 
+/** First buffer for a file whose size fstat does not tell (/proc files); most fit in it. */
+const initialReadBytes = 8 * 1024;
+
 /** Reads in flight, per path: a second read of a file whose first read hangs fails at once. */
 const readsInFlight = new Set<string>();
 
@@ -50,10 +53,19 @@ async function readChecked(file: string, maxBytes: number): Promise<Buffer> {
     if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
     // (/proc files say 0 bytes and are read to their end like any other.)
     if (stat.size > maxBytes) throw new Error(`${file} is too big (${stat.size} bytes)`);
-    // One byte more than allowed tells a file that grew since fstat.
-    const buf = Buffer.alloc(maxBytes + 1);
+    // One byte more than allowed tells a file that grew since fstat. The buffer starts at the
+    // size fstat says (or a few KB for /proc files, which say 0) and doubles as needed: zeroing
+    // the whole limit up front (16 MB for /proc/net/unix) for a file of a few KB would cost more
+    // than the read. allocUnsafe is safe here as only the bytes read are ever handed out.
+    const limit = maxBytes + 1;
+    let buf = Buffer.allocUnsafe(Math.min(limit, Math.max(stat.size + 1, initialReadBytes)));
     let length = 0;
     for (;;) {
+      if (length === buf.length) {
+        const bigger = Buffer.allocUnsafe(Math.min(limit, buf.length * 2));
+        buf.copy(bigger, 0, 0, length);
+        buf = bigger;
+      }
       const { bytesRead } = await handle.read(buf, length, buf.length - length, length);
       if (bytesRead === 0) break;
       length += bytesRead;

@@ -56,7 +56,12 @@ export function listeningSocketInodes(procNetUnix: string, number: number): stri
   return found.sort((a, b) => a.rank - b.rank).map((f) => f.inode);
 }
 
-/** The display number of ":0", ":1.0", "unix:2"; null for a remote display. */
+/**
+ * The display number of a local display (":0", ":1.0", "unix:2"); null for a remote display or
+ * anything else. The one parser for every caller (session-display.ts, xauthority.ts, desktop.ts):
+ * "unix:N" names the same local server as ":N", and ":01" the same as ":1" (libxcb reads the
+ * number, and looks up the cookie under "1").
+ */
 export function localDisplayNumber(display: string): number | null {
   const m = /^(?:unix)?:(\d+)(?:\.\d+)?$/.exec(display.trim());
   return m ? Number(m[1]) : null;

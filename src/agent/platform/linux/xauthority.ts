@@ -7,9 +7,10 @@
 // symlink or a huge file in its place. So the agent reads it as little as possible (desktop.ts
 // keeps the cookie after the first connection that worked), and only with readUntrustedFile.
 
-import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomicAsync } from '../../atomic-file.js';
 import { readUntrustedFile } from './untrusted-file.js';
+import { localDisplayNumber } from './x-server.js';
 
 /** Xauthority files hold a few entries; anything bigger than this is not one. */
 export const maxXauthorityBytes = 64 * 1024;
@@ -87,9 +88,10 @@ export function cookieFor(entries: readonly XauthEntry[], displayNumber: string)
   return best ? { name: best.name, data: best.data } : null;
 }
 
-/** The display number of ":0", ":1.0", "unix:2"; null for anything else. */
-export function displayNumberOf(display: string): string | null {
-  return /^(?:unix)?:(\d+)(?:\.\d+)?$/.exec(display.trim())?.[1] ?? null;
+/** The display number as Xauthority entries write it ("0" for ":0.0"); null for anything but a local display. */
+function displayNumberOf(display: string): string | null {
+  const number = localDisplayNumber(display);
+  return number === null ? null : String(number);
 }
 
 /** Reads `file` and picks the cookie for `display` (":0", ":0.0"); rejects with a readable error. */
@@ -108,19 +110,17 @@ export async function readCookie(file: string, display: string): Promise<XCookie
 }
 
 /**
- * Writes `cookie` for display `display` to `dir`/Xauthority (mode 0600, written whole then renamed
- * into place) and returns its path: the file the X tools we run (xkbcomp, setxkbmap) and
- * node-screenshots read, so they keep working when the student removes their own file. `dir`
- * must be a directory only the agent's account can write.
+ * Writes `cookie` for display `display` to `dir`/Xauthority (mode 0600, replaced atomically: a tool
+ * starting meanwhile reads the old cookie or the new one, never half of one) and returns its
+ * path: the file the X tools we run (xkbcomp, setxkbmap) and node-screenshots read, so they keep
+ * working when the student removes their own file. `dir` must be a directory only the agent's
+ * account can write.
  */
 export async function writePrivateXauthority(dir: string, display: string, cookie: XCookie): Promise<string> {
   const number = displayNumberOf(display);
   if (number === null) throw new Error(`"${display}" is not an X display name`);
   const file = join(dir, 'Xauthority');
-  const temp = `${file}.${process.pid}.tmp`;
-  await rm(temp, { force: true });
   // The wildcard family matches whatever host name libXau looks up.
-  await writeFile(temp, encodeXauthority([{ family: xauthFamily.wild, address: '', display: number, ...cookie }]), { mode: 0o600, flag: 'wx' });
-  await rename(temp, file);
+  await writeFileAtomicAsync(file, encodeXauthority([{ family: xauthFamily.wild, address: '', display: number, ...cookie }]), 0o600);
   return file;
 }

@@ -185,11 +185,6 @@ function monitorBody(view: ScreenView): string {
   return (view.locked ? lockScreen(view) : workingScreen(view)) + indicatorBadge(view);
 }
 
-/** The whole screen as SVG, drawn at `outWidth` x `outHeight` (the viewBox keeps 1366x768). */
-export function renderScreenSvg(view: ScreenView, outWidth: number, outHeight: number): string {
-  return renderDesktopSvg([view], outWidth, outHeight);
-}
-
 /** Several monitors side by side (left to right, as `views` lists them) as one desktop picture. */
 export function renderDesktopSvg(views: readonly ScreenView[], outWidth: number, outHeight: number): string {
   const monitors = views.map((view, i) => `<g transform="translate(${i * simulatedScreenWidthPx},0)">${monitorBody(view)}</g>`).join('');
