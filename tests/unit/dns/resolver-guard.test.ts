@@ -41,6 +41,20 @@ function plainControl(): LinuxSystemControl {
   return new LinuxSystemControl({ dataDir: path.join(root, 'agent'), resolvConfPath: resolvConf, detectResolved: async () => false });
 }
 
+const dropInDir = (): string => path.join(root, 'etc', 'systemd', 'resolved.conf.d');
+
+/** A systemd-resolved PC whose commands (systemctl reload …) go to `run`. */
+function resolvedControl(run: (command: string, args: string[]) => Promise<CommandResult>, upstreamFile = path.join(root, 'run-resolved.conf')): LinuxSystemControl {
+  return new LinuxSystemControl({
+    dataDir: path.join(root, 'agent'),
+    resolvConfPath: resolvConf,
+    resolvedDropInDir: dropInDir(),
+    resolvedUpstreamFile: upstreamFile,
+    run,
+    detectResolved: async () => true,
+  });
+}
+
 function guardFor(system: LinuxSystemControl, extra: Partial<ResolverGuardOptions> = {}): ResolverGuard {
   const guard = new ResolverGuard({
     system,
@@ -172,24 +186,16 @@ describe('resolver guard', () => {
     let reloadWorks = false;
     const run = async (command: string): Promise<CommandResult> =>
       command === 'systemctl' && !reloadWorks ? { code: 1, stdout: '', stderr: 'Failed to reload systemd-resolved.service' } : { code: 0, stdout: '', stderr: '' };
-    const dropInDir = path.join(root, 'etc', 'systemd', 'resolved.conf.d');
-    const system = new LinuxSystemControl({
-      dataDir: path.join(root, 'agent'),
-      resolvConfPath: resolvConf,
-      resolvedDropInDir: dropInDir,
-      resolvedUpstreamFile: path.join(root, 'run-resolved.conf'),
-      run,
-      detectResolved: async () => true,
-    });
+    const system = resolvedControl(run);
     const guard = guardFor(system, { fallbackCheckMs: 200 });
     const status = await guard.start();
     expect(status).toMatchObject({ pointed: false, problem: { code: 'resolver-failed', detail: expect.stringMatching(/systemd-resolved/) } });
     // The half-written drop-in is gone: resolved keeps working with its own servers.
-    await expect(fs.access(path.join(dropInDir, 'zz-safelab-agent.conf'))).rejects.toThrow();
+    await expect(fs.access(path.join(dropInDir(), 'zz-safelab-agent.conf'))).rejects.toThrow();
     reloadWorks = true;
     await until('pointed by the fallback check', () => guard.status().pointed);
     expect(guard.status().problem).toBeNull();
-    expect(await fs.readFile(path.join(dropInDir, 'zz-safelab-agent.conf'), 'utf8')).toContain('DNS=127.0.0.1');
+    expect(await fs.readFile(path.join(dropInDir(), 'zz-safelab-agent.conf'), 'utf8')).toContain('DNS=127.0.0.1');
     expect(guard.status().drift).toBeNull();
   });
 
@@ -201,20 +207,12 @@ describe('resolver guard', () => {
       if (command === 'systemctl') reloads++;
       return command === 'systemctl' && !reloadWorks ? { code: 1, stdout: '', stderr: 'Failed to reload systemd-resolved.service' } : { code: 0, stdout: '', stderr: '' };
     };
-    const dropInDir = path.join(root, 'etc', 'systemd', 'resolved.conf.d');
-    const system = new LinuxSystemControl({
-      dataDir: path.join(root, 'agent'),
-      resolvConfPath: resolvConf,
-      resolvedDropInDir: dropInDir,
-      resolvedUpstreamFile: path.join(root, 'run-resolved.conf'),
-      run,
-      detectResolved: async () => true,
-    });
+    const system = resolvedControl(run);
     const guard = guardFor(system, { debounceMs: 20 });
     expect((await guard.start()).pointed).toBe(true);
     // Someone removes the drop-in; putting it back fails, and the undo rewrites the folder watched.
     reloadWorks = false;
-    await fs.rm(path.join(dropInDir, 'zz-safelab-agent.conf'));
+    await fs.rm(path.join(dropInDir(), 'zz-safelab-agent.conf'));
     await until('the failed re-point reported', () => guard.status().problem?.code === 'resolver-failed');
     const after = reloads;
     await new Promise((r) => setTimeout(r, 600));
@@ -231,15 +229,8 @@ describe('resolver guard', () => {
       calls.push([command, ...args].join(' '));
       return { code: 0, stdout: '', stderr: '' };
     };
-    const dropIn = path.join(root, 'etc', 'systemd', 'resolved.conf.d', 'zz-safelab-agent.conf');
-    const system = new LinuxSystemControl({
-      dataDir: path.join(root, 'agent'),
-      resolvConfPath: resolvConf,
-      resolvedDropInDir: path.dirname(dropIn),
-      resolvedUpstreamFile: path.join(root, 'run', 'systemd', 'resolve', 'resolv.conf'),
-      run,
-      detectResolved: async () => true,
-    });
+    const dropIn = path.join(dropInDir(), 'zz-safelab-agent.conf');
+    const system = resolvedControl(run, path.join(root, 'run', 'systemd', 'resolve', 'resolv.conf'));
     const guard = guardFor(system);
     expect(await guard.start()).toEqual({ pointed: true, drift: null, problem: null });
     const reloads = calls.length;
@@ -268,14 +259,7 @@ describe('resolver guard', () => {
   });
 
   it('in systemd-resolved mode, reports a resolv.conf that already goes round resolved when the filter starts', async () => {
-    const system = new LinuxSystemControl({
-      dataDir: path.join(root, 'agent'),
-      resolvConfPath: resolvConf,
-      resolvedDropInDir: path.join(root, 'etc', 'systemd', 'resolved.conf.d'),
-      resolvedUpstreamFile: path.join(root, 'none'),
-      run: async () => ({ code: 0, stdout: '', stderr: '' }),
-      detectResolved: async () => true,
-    });
+    const system = resolvedControl(async () => ({ code: 0, stdout: '', stderr: '' }), path.join(root, 'none'));
     // resolv.conf still holds the DHCP server from beforeEach.
     expect(await guardFor(system).start()).toMatchObject({ pointed: false, problem: { code: 'resolver-bypassed' } });
   });
