@@ -6,7 +6,7 @@ import type { ListSourceInput } from '../../shared/filtering/list-sources.js';
 import { toConsoleError } from '../api/console-error.js';
 import type { ConsoleTransport } from '../api/transport.js';
 import { maxRecentBlocked, useBlocked } from './blocked.js';
-import { useFiltering } from './filtering.js';
+import { beginStatusRequest, useFiltering } from './filtering.js';
 import { useLessons } from './lessons.js';
 import { useProfiles } from './profiles.js';
 import { consoleApi } from './session.js';
@@ -21,6 +21,19 @@ export async function loadLessonBlocked(transport: ConsoleTransport, lesson: Les
 }
 
 /**
+ * Fetches filtering.status into the store. What events said while the answer was on its way
+ * wins over it (see StatusRequest). Throws what the call threw.
+ */
+async function fetchStatus(transport: ConsoleTransport): Promise<void> {
+  const request = beginStatusRequest();
+  try {
+    useFiltering.getState().setStatus(await transport.call('filtering.status', {}), request);
+  } finally {
+    request.done();
+  }
+}
+
+/**
  * Loads filtering status, profiles and the blocked attempts of every running lesson. Never
  * throws: the lab screen works without it, and says the filtering picture could not be loaded.
  */
@@ -30,8 +43,7 @@ export async function loadFilteringPicture(transport: ConsoleTransport): Promise
   // A lesson whose record could not be fetched still counts what arrives from now on.
   const blockedLoads = lessons.map((lesson) => loadLessonBlocked(transport, lesson).catch(() => undefined));
   try {
-    const [status, profiles] = await Promise.all([transport.call('filtering.status', {}), transport.call('profiles.list', {})]);
-    useFiltering.getState().setStatus(status);
+    const [, profiles] = await Promise.all([fetchStatus(transport), transport.call('profiles.list', {})]);
     useProfiles.getState().setAll(profiles);
   } catch (error) {
     useFiltering.getState().setError(toConsoleError(error).text);
@@ -42,10 +54,7 @@ export async function loadFilteringPicture(transport: ConsoleTransport): Promise
 /** Reactions to events that need the console: a finished list build, attempts of a lesson not loaded yet. */
 export function followFilteringEvent(transport: ConsoleTransport, event: ApiEvent): void {
   if (event.type === 'filter.lists' && !event.lists.building) {
-    void transport.call('filtering.status', {}).then(
-      (status) => useFiltering.getState().setStatus(status),
-      () => undefined,
-    );
+    void fetchStatus(transport).catch(() => undefined);
     return;
   }
   if (event.type === 'filter.blocked' && event.lessonId !== null && event.labId !== null) {
@@ -129,7 +138,7 @@ export async function addListSource(source: ListSourceInput): Promise<void> {
   try {
     const api = consoleApi();
     useFiltering.getState().setSources(await api.call('lists.add', { source }));
-    useFiltering.getState().setStatus(await api.call('filtering.status', {}));
+    await fetchStatus(api);
   } catch (error) {
     throw toConsoleError(error);
   }
@@ -140,7 +149,7 @@ export async function removeListSource(sourceId: string): Promise<void> {
   try {
     const api = consoleApi();
     await api.call('lists.remove', { sourceId });
-    useFiltering.getState().setStatus(await api.call('filtering.status', {}));
+    await fetchStatus(api);
   } catch (error) {
     throw toConsoleError(error);
   }

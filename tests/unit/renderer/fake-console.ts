@@ -14,7 +14,7 @@ export interface RecordedCall {
   body: unknown;
 }
 
-export type Answer = unknown | { status: number; body: ApiErrorBody };
+export type Answer = unknown | { status: number; body: ApiErrorBody } | Promise<unknown>;
 
 export interface FakeConsole {
   baseUrl: string;
@@ -71,9 +71,11 @@ export async function startFakeConsole(token: string): Promise<FakeConsole> {
         send(404, { code: 'not-found', message: `Không có ${method}`, messageEn: `No ${method}` } satisfies ApiErrorBody);
         return;
       }
-      const result = answer(body);
-      if (isErrorAnswer(result)) send(result.status, result.body);
-      else send(200, result ?? null);
+      // An answer may be a promise: a test holds the reply back to let events overtake it.
+      void Promise.resolve(answer(body)).then((result) => {
+        if (isErrorAnswer(result)) send(result.status, result.body);
+        else send(200, result ?? null);
+      });
     });
   });
 

@@ -114,6 +114,47 @@ describe('web filtering in the console session', () => {
     await until('profile removed', () => !('preset-thcs' in useProfiles.getState().byId));
   });
 
+  it('keeps what events said while a status answer was on its way, and takes the rest from the answer', async () => {
+    begin();
+    await until('filtering loaded', () => useBlocked.getState().byLesson['les1']?.loaded === true && useFiltering.getState().loaded);
+    // A list build ends: the session asks for the whole picture again, and the answer is held back.
+    let reply: (status: ApiOutput<'filtering.status'>) => void = () => undefined;
+    const statusCalls = (): number => fake.calls.filter((c) => c.method === 'filtering.status').length;
+    const before = statusCalls();
+    fake.answers['filtering.status'] = () => new Promise((resolve) => (reply = resolve));
+    fake.broadcast({ type: 'filter.lists', lists: { ...filteringStatus.lists, building: false } });
+    await until('the status asked for again', () => statusCalls() === before + 1);
+    // Meanwhile PC a finishes ("applied" after the snapshot's "sending"), lab l1 switches to the
+    // lesson allowlist, and PC c is removed.
+    fake.broadcast({ type: 'filter.machine', status: machineStatus('a', 'applied', 30) });
+    fake.broadcast({ type: 'filter.lab', lab: { ...labFilter, lessonProfileId: 'lesson-allowlist' } });
+    fake.broadcast({ type: 'machine.removed', machineId: 'c' });
+    await until('the events applied', () => useFiltering.getState().labs['l1']?.lessonProfileId === 'lesson-allowlist');
+    // The snapshot was taken before those events; PC b's status is only in it.
+    reply({
+      ...filteringStatus,
+      labs: [labFilter],
+      machines: [machineStatus('a', 'sending', 20), machineStatus('b', 'applied', 25), machineStatus('c', 'applied', 25)],
+    });
+    await until('the answer taken', () => useFiltering.getState().machines['b']?.state === 'applied');
+    expect(useFiltering.getState().machines['a']).toMatchObject({ state: 'applied', updatedAt: 30 });
+    expect(useFiltering.getState().labs['l1']?.lessonProfileId).toBe('lesson-allowlist');
+    expect(useFiltering.getState().machines['c']).toBeUndefined();
+  });
+
+  it('takes a reloaded picture whole after the event stream was cut, even where it looks older', async () => {
+    begin();
+    await until('filtering loaded', () => useBlocked.getState().byLesson['les1']?.loaded === true && useFiltering.getState().loaded);
+    fake.broadcast({ type: 'filter.machine', status: machineStatus('a', 'applied', 50) });
+    await until('the event applied', () => useFiltering.getState().machines['a']?.updatedAt === 50);
+    // While the stream was down PC a went offline; the console dates an offline PC by when it was
+    // last seen, which can be before the last event the session had.
+    fake.answers['filtering.status'] = () => ({ ...filteringStatus, machines: [machineStatus('a', 'offline', 40)] });
+    fake.dropSockets();
+    await until('the reloaded picture', () => useFiltering.getState().machines['a']?.state === 'offline');
+    expect(useFiltering.getState().machines['a']?.updatedAt).toBe(40);
+  });
+
   it('is online even when the console cannot say anything about filtering', async () => {
     delete fake.answers['filtering.status'];
     begin();

@@ -453,8 +453,20 @@ export class ScreenLock {
   }
 
   private async tryGrab(cover: number): Promise<GrabResult> {
-    const [keyboard, pointer] = await Promise.all([this.conn.grabKeyboard(cover), this.conn.grabPointer(cover, cover, pointerGrabEvents)]);
-    return { keyboard, pointer };
+    const attempt = async (): Promise<GrabResult> => {
+      const [keyboard, pointer] = await Promise.all([this.conn.grabKeyboard(cover), this.conn.grabPointer(cover, cover, pointerGrabEvents)]);
+      return { keyboard, pointer };
+    };
+    const result = await attempt();
+    if (result.keyboard !== grabStatus.notViewable && result.pointer !== grabStatus.notViewable) return result;
+    // Someone unmapped the cover after we last looked (a grab thief does it in the same batch as
+    // its grabs). Nothing can be grabbed on a hidden window, and hiding the student's windows
+    // would not help, so map it first: the server handles our map before our grabs.
+    if (cover !== this.cover || !this.engagedFlag) return result;
+    this.deps.log('lock.cover-remapped reason=grab-not-viewable');
+    this.conn.mapWindow(cover);
+    this.conn.raiseWindow(cover);
+    return attempt();
   }
 
   private async grab(): Promise<void> {
@@ -567,8 +579,11 @@ export class ScreenLock {
       this.conn.unmapWindow(wid);
       this.deps.hiddenWindows.add(wid);
       hidden++;
-      result = { ...(await this.tryGrab(cover)), hidden };
-      return result.keyboard === grabStatus.success && result.pointer === grabStatus.success;
+      const r = await this.tryGrab(cover);
+      result = { ...r, hidden };
+      // Stop once both are held, and also when the cover itself cannot be shown: hiding more of
+      // the student's windows cannot help then.
+      return (r.keyboard === grabStatus.success && r.pointer === grabStatus.success) || r.keyboard === grabStatus.notViewable || r.pointer === grabStatus.notViewable;
     };
     for (const wid of topFirst) {
       if (ours.has(wid)) continue;
