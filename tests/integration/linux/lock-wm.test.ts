@@ -68,9 +68,21 @@ describe('lock under a window manager (openbox)', () => {
   });
 
   it('has working shortcuts when unlocked, so the locked checks below could fail', async () => {
-    await tool(x.display, 'xdotool', ['windowactivate', '--sync', String(secondWindow)]);
-    await tool(x.display, 'xdotool', ['key', 'alt+Tab']);
-    await waitFor('Alt+Tab to move the focus', async () => (await focusedWindow(x.display)) === firstWindow, settleMs * 4);
+    // On a loaded machine openbox now and then lets an Alt+Tab pass without switching (seen about
+    // once in a dozen runs of this directory). This check is only here to prove the shortcut does
+    // something when unlocked, so it gets a second try from the same starting point.
+    for (let attempt = 1; ; attempt++) {
+      await tool(x.display, 'xdotool', ['windowactivate', '--sync', String(secondWindow)]);
+      await tool(x.display, 'xdotool', ['key', 'alt+Tab']);
+      const moved = await waitFor('Alt+Tab to move the focus', async () => (await focusedWindow(x.display)) === firstWindow, settleMs * 4).then(
+        () => true,
+        (error: Error) => {
+          if (attempt >= 2) throw error;
+          return false;
+        },
+      );
+      if (moved) break;
+    }
     await tool(x.display, 'xdotool', ['key', 'super+d']);
     await waitFor('Super+D to hide the windows', async () => !(await isViewable(x.display, firstWindow)), settleMs * 4);
     await tool(x.display, 'xdotool', ['key', 'super+d']);

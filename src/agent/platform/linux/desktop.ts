@@ -138,8 +138,13 @@ export class LinuxDesktop implements SessionDesktop {
   /** A private copy of the cookie for the X tools we run (xkbcomp, setxkbmap, node-screenshots); null until known. */
   private privateXauthority: string | null = null;
   private privateDir: string | null = null;
-  /** Since when a lock is wanted but not on screen (null: it is up, or not wanted). */
-  private lockDownSince: number | null = null;
+  /**
+   * The wanted lock is not on screen: 'pending' until lockDownReportMs have passed, then 'due'
+   * (reported). A state set by the timer, not a clock comparison: a timer can fire a few ms
+   * before Date.now() says its delay is over (libuv counts from the loop's cached time), and a
+   * lock down for good would then never be reported.
+   */
+  private lockDown: 'pending' | 'due' | null = null;
   private lockDownTimer: NodeJS.Timeout | null = null;
   /** The X server's process (never paused), kept while that process lives (same start time). */
   private xServer: { pid: number; startTicks: string } | null = null;
@@ -288,17 +293,18 @@ export class LinuxDesktop implements SessionDesktop {
 
   lockIssue(): LockIssue | null {
     if (this.wanted.lockMessage === null) return null;
-    if (this.lockDownSince !== null && Date.now() - this.lockDownSince >= lockDownReportMs) return 'lock-down';
+    if (this.lockDown === 'due') return 'lock-down';
     if (this.lockScreen?.inputProblem) return 'input-not-captured';
     return this.contest.contested ? 'contested' : null;
   }
 
   /** The lock is wanted but not on screen (being built, or its connection is gone): reported if it lasts. */
   private lockIsDown(): void {
-    if (this.wanted.lockMessage === null || this.closed || this.lockDownSince !== null) return;
-    this.lockDownSince = Date.now();
+    if (this.wanted.lockMessage === null || this.closed || this.lockDown !== null) return;
+    this.lockDown = 'pending';
     this.lockDownTimer = setTimeout(() => {
       this.lockDownTimer = null;
+      this.lockDown = 'due';
       this.updateIssue(false);
     }, lockDownReportMs);
     this.lockDownTimer.unref();
@@ -308,9 +314,9 @@ export class LinuxDesktop implements SessionDesktop {
   private lockIsUp(): void {
     if (this.lockDownTimer) clearTimeout(this.lockDownTimer);
     this.lockDownTimer = null;
-    if (this.lockDownSince === null) return;
-    const wasReported = Date.now() - this.lockDownSince >= lockDownReportMs;
-    this.lockDownSince = null;
+    if (this.lockDown === null) return;
+    const wasReported = this.lockDown === 'due';
+    this.lockDown = null;
     if (wasReported) this.updateIssue(false);
   }
 

@@ -479,8 +479,6 @@ export class ScreenLock {
     else if (this.blockedSince === null) {
       this.blockedSince = now;
       this.deps.onLoss('grab-refused');
-      // Look again as soon as the patience runs out, not a watchdog tick later.
-      if (!this.heldOnce) this.requestCheck(foreignGrabPatienceMs);
     }
     const patience = this.heldOnce ? 0 : foreignGrabPatienceMs;
     let breakTried = false;
@@ -494,6 +492,10 @@ export class ScreenLock {
         this.deps.log(`lock.grab-not-taken-back keyboard=${result.keyboard} pointer=${result.pointer}`);
         this.deps.onLoss('grab-refused');
       }
+    } else if (refused && now - this.blockedSince! < patience) {
+      // Still waiting out a grab that may be innocent: look again as soon as the patience runs out,
+      // not a watchdog tick later (and again if the timer fired a few ms early by the wall clock).
+      this.requestCheck(this.blockedSince! + patience - now);
     }
     const held = { keyboard: result.keyboard === grabStatus.success, pointer: result.pointer === grabStatus.success };
     const wasCaptured = this.inputCaptured;
