@@ -16,6 +16,8 @@ const [dataDir, port, upstreamPort] = process.argv.slice(2);
 // query waits for the process to run. Off by default: the bookkeeping would cost the q/s runs.
 const inside = [];
 const sending = [];
+// Bounded: between two resets (SIGUSR2) the saturating runs would otherwise collect millions.
+const maxSamples = 200_000;
 if (process.env.SAFELAB_BENCH_PROBE === '1') {
   const listenPort = Number(port);
   const arrivals = new Map();
@@ -39,11 +41,11 @@ if (process.env.SAFELAB_BENCH_PROBE === '1') {
       if (at !== undefined) {
         arrivals.delete(key);
         const handed = process.hrtime.bigint();
-        inside.push(Number(handed - at) / 1e6);
+        if (inside.length < maxSamples) inside.push(Number(handed - at) / 1e6);
         const i = rest.findIndex((x) => typeof x === 'function');
         const callback = i >= 0 ? rest[i] : undefined;
         const done = (...a) => {
-          sending.push(Number(process.hrtime.bigint() - handed) / 1e6);
+          if (sending.length < maxSamples) sending.push(Number(process.hrtime.bigint() - handed) / 1e6);
           callback?.(...a);
         };
         if (i >= 0) rest[i] = done;

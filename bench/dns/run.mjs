@@ -260,7 +260,14 @@ async function main() {
   const results = [];
   const run = async (scenario, target, file, opts) => {
     log(`${scenario} → ${target}`);
-    if (target === 'filter' && probeInside) filter.kill('SIGUSR2');
+    if (target === 'filter' && probeInside) {
+      // Reset the probe's records and wait until it has: summing up what the saturating runs left
+      // (hundreds of thousands of samples) takes a while, and must not fall into this run.
+      const before = lines.length;
+      filter.kill('SIGUSR2');
+      const until = Date.now() + 5_000;
+      while (!lines.slice(before).some((l) => l.includes('"pauses"')) && Date.now() < until) await sleep(20);
+    }
     const r = await dnsperf(targets[target], file, opts);
     if (target === 'filter' && probeInside) {
       const before = lines.length;
