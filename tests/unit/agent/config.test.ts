@@ -101,9 +101,9 @@ describe('agent files', () => {
     expect(existsSync(join(dir, 'state.json'))).toBe(false);
   });
 
-  it('round-trips the lock and lesson state', () => {
+  it('round-trips the lock and lesson state', async () => {
     const state = { locked: true, lockMessage: 'Nhìn lên bảng', lesson: { active: true, lessonId: 'l1', language: 'vi' as const }, savedAt: 5 };
-    config.writeAgentState(dir, state);
+    await config.writeAgentStateText(dir, config.agentStateText(state));
     expect(config.readAgentState(dir).state).toEqual(state);
     expect(config.toAgentState(state)).toEqual({ locked: true, lockMessage: 'Nhìn lên bảng', lessonActive: true });
   });

@@ -140,9 +140,9 @@ export class LinuxDesktop implements SessionDesktop {
   private privateDir: string | null = null;
   /**
    * The wanted lock is not on screen: 'pending' until lockDownReportMs have passed, then 'due'
-   * (reported). A state set by the timer, not a clock comparison: a timer can fire a few ms
-   * before Date.now() says its delay is over (libuv counts from the loop's cached time), and a
-   * lock down for good would then never be reported.
+   * (reported). A state set by the timer, not a clock comparison: a timer can fire a ms before
+   * Date.now() says its delay is over (4 of 300 20 ms timers did here), and a lock down for good
+   * would then never be reported.
    */
   private lockDown: 'pending' | 'due' | null = null;
   private lockDownTimer: NodeJS.Timeout | null = null;

@@ -5,7 +5,7 @@
 import { lstat, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeFileAtomicAsync } from '../../atomic-file.js';
+import { writeFileAtomic } from '../../system/atomic-file.js';
 
 /** The agent's own directory for notes that must survive it (root: /run/safelab). */
 export function agentStateDir(): string {
@@ -26,11 +26,11 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 
 /**
  * Writes `text` to `file` (mode 0600) so that a crash leaves either the old or the new note, never
- * half of one (writeFileAtomicAsync: a fresh temporary file that O_EXCL never opens through a
+ * half of one (system/atomic-file: a fresh temporary file that O_EXCL never opens through a
  * link, synced, renamed into place, the directory synced). The directory is created 0700 and
  * must belong to us.
  */
 export async function writeNoteAtomically(file: string, text: string): Promise<void> {
   await ensurePrivateDir(dirname(file));
-  await writeFileAtomicAsync(file, text, 0o600);
+  await writeFileAtomic(file, text, { mode: 0o600 });
 }

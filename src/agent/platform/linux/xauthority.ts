@@ -8,7 +8,7 @@
 // keeps the cookie after the first connection that worked), and only with readUntrustedFile.
 
 import { join } from 'node:path';
-import { writeFileAtomicAsync } from '../../atomic-file.js';
+import { writeFileAtomic } from '../../system/atomic-file.js';
 import { readUntrustedFile } from './untrusted-file.js';
 import { localDisplayNumber } from './x-server.js';
 
@@ -121,6 +121,6 @@ export async function writePrivateXauthority(dir: string, display: string, cooki
   if (number === null) throw new Error(`"${display}" is not an X display name`);
   const file = join(dir, 'Xauthority');
   // The wildcard family matches whatever host name libXau looks up.
-  await writeFileAtomicAsync(file, encodeXauthority([{ family: xauthFamily.wild, address: '', display: number, ...cookie }]), 0o600);
+  await writeFileAtomic(file, encodeXauthority([{ family: xauthFamily.wild, address: '', display: number, ...cookie }]), { mode: 0o600 });
   return file;
 }
